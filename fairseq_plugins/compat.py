@@ -1,0 +1,1 @@
+"""Modern-stack compatibility shims, in one place (filled in by the compat work)."""

@@ -1,0 +1,4 @@
+"""Readers (one per file format, validating) and fairseq datasets."""
+from .vocab_dictionary import VocabDictionary, load_dictionary, read_vocab
+
+__all__ = ["VocabDictionary", "load_dictionary", "read_vocab"]
