@@ -1,1 +1,1 @@
-"""criterions."""
+"""Registered criterions (the foundation reuses fairseq's masked_lm and sentence_prediction)."""

@@ -1,0 +1,34 @@
+#!/usr/bin/env python
+"""Convert a fairseq checkpoint of ``bert_plugin`` / ``roberta_plugin`` into a Hugging Face folder.
+
+    python scripts/convert_fairseq_to_hf.py --checkpoint checkpoints/checkpoint_best.pt --out-dir hf/
+
+Writes config.json and model.safetensors (``*ForMaskedLM``, or ``*ForSequenceClassification``
+when the checkpoint has a classification head), plus the tokenizer files found beside the
+checkpoint (or the vocabulary from its dict.txt).
+"""
+import argparse
+import logging
+import sys
+
+from fairseq_plugins.conversion import fairseq_to_hf
+from fairseq_plugins.errors import InputError
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--checkpoint", required=True, help="fairseq checkpoint (model.pt, checkpoint_best.pt)")
+    parser.add_argument("--out-dir", required=True, help="Hugging Face folder to write")
+    parser.add_argument("--head-name", default=None, help="classification head to export (default: the only one)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+    try:
+        report = fairseq_to_hf(args.checkpoint, args.out_dir, head_name=args.head_name)
+    except InputError as e:
+        sys.exit(f"error: {e}")
+    print(f"wrote {report.output}: {report.model_type}, {report.parameters:,} parameters"
+          + (f", head {report.head!r}" if report.head else ""))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,41 @@
+#!/usr/bin/env python
+"""Convert a Hugging Face BERT / RoBERTa / ALBERT folder into a fairseq checkpoint.
+
+    python scripts/convert_hf_to_fairseq.py --hf-dir path/to/bert --out-dir converted/
+    fairseq-train data-bin --user-dir fairseq_plugins --task vocab_masked_lm --arch bert_plugin \
+        --criterion masked_lm --finetune-from-model converted/model.pt ...
+
+Writes model.pt, dict.txt (ids identical to the original vocabulary) and copies the
+tokenizer files. Head weights absent from the source start from random initialisation
+and are listed.
+"""
+import argparse
+import logging
+import sys
+
+from fairseq_plugins.conversion import hf_to_fairseq
+from fairseq_plugins.errors import InputError
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--hf-dir", required=True, help="folder with config.json, weights and vocabulary")
+    parser.add_argument("--out-dir", required=True, help="where model.pt and dict.txt are written")
+    parser.add_argument("--head-name", default="sentence_classification_head",
+                        help="name for a sequence-classification head found in the source")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
+    try:
+        report = hf_to_fairseq(args.hf_dir, args.out_dir, head_name=args.head_name)
+    except InputError as e:
+        sys.exit(f"error: {e}")
+    print(f"wrote {report.output}: {report.model_type}, {report.parameters:,} parameters"
+          + (f", classification head {report.head!r}" if report.head else ""))
+    if report.initialised:
+        print(f"randomly initialised (absent from the source): {', '.join(report.initialised)}")
+    if report.unused:
+        print(f"not converted ({len(report.unused)}): {', '.join(report.unused)}")
+
+
+if __name__ == "__main__":
+    main()
