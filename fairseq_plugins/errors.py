@@ -23,3 +23,6 @@ class InputError(ValueError):
             where += f":{line}"
         what = f"{field}: {message}" if field else message
         super().__init__(f"{where}: {what}")
+
+    def __reduce__(self):  # picklable, so it crosses worker-process boundaries intact
+        return type(self), (self.path, self.message, self.line, self.field)

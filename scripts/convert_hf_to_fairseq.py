@@ -2,11 +2,11 @@
 """Convert a Hugging Face BERT / RoBERTa / ALBERT folder into a fairseq checkpoint.
 
     python scripts/convert_hf_to_fairseq.py --hf-dir path/to/bert --out-dir converted/
-    fairseq-train data-bin --user-dir fairseq_plugins --task vocab_masked_lm --arch bert_plugin \
-        --criterion masked_lm --finetune-from-model converted/model.pt ...
+    fairseq-train data-bin --user-dir fairseq_plugins --task vocab_masked_lm --criterion masked_lm \
+        $(cat converted/arch_args.txt) --finetune-from-model converted/model.pt ...
 
-Writes model.pt, dict.txt (ids identical to the original vocabulary) and copies the
-tokenizer files. Head weights absent from the source start from random initialisation
+Writes model.pt, dict.txt (ids identical to the original vocabulary), arch_args.txt (the
+--arch and size flags that rebuild this model in fairseq-train) and copies the tokenizer files. Head weights absent from the source start from random initialisation
 and are listed.
 """
 import argparse
@@ -31,6 +31,7 @@ def main(argv=None):
         sys.exit(f"error: {e}")
     print(f"wrote {report.output}: {report.model_type}, {report.parameters:,} parameters"
           + (f", classification head {report.head!r}" if report.head else ""))
+    print(f"train with: {' '.join(report.train_flags)}")
     if report.initialised:
         print(f"randomly initialised (absent from the source): {', '.join(report.initialised)}")
     if report.unused:

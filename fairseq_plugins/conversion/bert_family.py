@@ -12,7 +12,7 @@ import torch
 from ..data import VocabDictionary
 from ..errors import InputError
 from . import hf_encoder, hf_files
-from .fairseq_checkpoint import build_cfg, build_model, load_checkpoint, save_checkpoint
+from .fairseq_checkpoint import build_cfg, build_model, load_checkpoint, model_flags, save_checkpoint
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +25,7 @@ class ConversionReport:
     output: str
     model_type: str
     parameters: int
+    train_flags: List[str] = field(default_factory=list)
     initialised: List[str] = field(default_factory=list)
     unused: List[str] = field(default_factory=list)
     head: Optional[str] = None
@@ -57,7 +58,7 @@ def hf_to_fairseq(hf_dir: str, out_dir: str, head_name: str = DEFAULT_HEAD) -> C
     num_classes = _classifier_classes(weights, model_type)
     head = head_name if num_classes else None
     fields.update(
-        pooler=f"{prefix}{hf_encoder._POOLER[model_type]}.weight" in weights,
+        no_pooler=f"{prefix}{hf_encoder._POOLER[model_type]}.weight" not in weights,
         untie_weights=decoder is not None and word is not None and not torch.equal(decoder, word),
         load_checkpoint_heads=head is not None,
     )
@@ -74,8 +75,11 @@ def hf_to_fairseq(hf_dir: str, out_dir: str, head_name: str = DEFAULT_HEAD) -> C
     model.load_state_dict(state, strict=True)
     out = os.path.join(out_dir, "model.pt")
     save_checkpoint(out, cfg, model)
+    flags = model_flags(arch, fields)
+    with open(os.path.join(out_dir, "arch_args.txt"), "w") as f:
+        f.write(" ".join(flags) + "\n")
     params = sum(p.numel() for p in model.parameters())
-    return ConversionReport(out, model_type, params, initialised, unused, head)
+    return ConversionReport(out, model_type, params, flags, initialised, unused, head)
 
 
 def fairseq_to_hf(checkpoint: str, out_dir: str, head_name: Optional[str] = None) -> ConversionReport:

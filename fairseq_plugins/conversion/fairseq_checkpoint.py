@@ -11,7 +11,7 @@ import logging
 import os
 import pickle
 import warnings
-from typing import Iterable, Optional
+from typing import Iterable, List, Optional
 
 import torch
 from omegaconf import OmegaConf, open_dict
@@ -39,6 +39,18 @@ def build_cfg(data_dir: str, task: str, arch: str, criterion: str, model_fields:
         for key, value in model_fields.items():
             cfg.model[key] = value
     return cfg
+
+
+def model_flags(arch: str, fields: dict) -> List[str]:
+    """The ``fairseq-train`` flags that rebuild this architecture, which ``--restore-file`` and
+    ``--finetune-from-model`` need (fairseq builds the model from the command line, not the file)."""
+    flags = ["--arch", arch]
+    for key, value in fields.items():
+        if value is None or value is False:
+            continue
+        flag = "--" + key.replace("_", "-")
+        flags += [flag] if value is True else [flag, str(value)]
+    return flags
 
 
 def build_model(cfg):

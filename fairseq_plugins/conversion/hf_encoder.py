@@ -113,7 +113,7 @@ def hf_config_from_model_cfg(model_type: str, cfg, vocab_size: int, pad: int) ->
 
 def model_type_of(cfg) -> str:
     """Which Hugging Face family our config corresponds to."""
-    if cfg.normalize_before or cfg.causal or not cfg.layernorm_embedding:
+    if cfg.normalize_before or cfg.causal or cfg.no_embedding_layernorm:
         raise ValueError("pre-LN / causal / no-embedding-LayerNorm encoders have no Hugging Face BERT-family "
                          "equivalent")
     if cfg.embedding_dim not in (None, cfg.encoder_embed_dim) or cfg.encoder_layer_groups:
@@ -186,7 +186,7 @@ def hf_to_fairseq_state(hf_state, model_type, cfg, head=None, path="model weight
         used.add(key)
         return hf_state.get(key)
 
-    for our, hf in name_map(model_type, cfg, head=head, pooler=cfg.pooler).items():
+    for our, hf in name_map(model_type, cfg, head=head, pooler=not cfg.no_pooler).items():
         if isinstance(hf, tuple):
             parts = [fetch(h) for h in hf]
             tensor = None if any(p is None for p in parts) else torch.cat(parts, dim=0)
@@ -219,7 +219,7 @@ def fairseq_to_hf_state(state, model_type, cfg, head=None, prefix=None) -> Dict[
     """Hugging Face tensors from our state dict (the inverse of :func:`hf_to_fairseq_state`)."""
     prefix = f"{model_type}." if prefix is None else prefix
     out = {}
-    for our, hf in name_map(model_type, cfg, head=head, pooler=cfg.pooler).items():
+    for our, hf in name_map(model_type, cfg, head=head, pooler=not cfg.no_pooler).items():
         tensor = state[our]
         if isinstance(hf, tuple):
             for name, part in zip(hf, tensor.chunk(3, dim=0)):

@@ -56,7 +56,7 @@ class VocabDictionary(Dictionary):
             index = self._find_role(role)
             if index is None:
                 spelling = FAIRSEQ_SPELLING[role]
-                index = Dictionary.add_symbol(self, spelling)
+                index = Dictionary.add_symbol(self, spelling, n=0)
                 logger.warning("%s has no %s token; appended %s at id %d", source, role, spelling, index)
             setattr(self, f"{role}_index", index)
             setattr(self, f"{role}_word", self.symbols[index])
@@ -88,6 +88,13 @@ class VocabDictionary(Dictionary):
         if word not in self.indices and word in self.aliases:
             return self.aliases[word]
         return super().add_symbol(word, n=n, overwrite=overwrite)
+
+    def save(self, f):
+        """Every entry, specials included, as ``token count`` lines (fairseq's dict.txt format)."""
+        if isinstance(f, (str, os.PathLike)):
+            with open(f, "w", encoding="utf-8") as fd:
+                return super().save(fd)
+        return super().save(f)
 
     @classmethod
     def load(cls, f, add_special_symbols=True):  # signature of Dictionary.load

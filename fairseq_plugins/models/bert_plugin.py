@@ -12,6 +12,7 @@ from typing import Optional
 import torch
 from fairseq import utils
 from fairseq.dataclass import ChoiceEnum, FairseqDataclass
+from fairseq.dataclass.utils import gen_parser_from_dataclass
 from fairseq.models import FairseqEncoder, register_model, register_model_architecture
 from fairseq.models.roberta import RobertaModel
 from fairseq.utils import safe_getattr
@@ -44,9 +45,9 @@ class BertPluginConfig(FairseqDataclass):
         default=False, metadata={"help": "RoBERTa positions: count from padding index + 1, pads at padding index"})
     layernorm_eps: float = field(default=1e-12, metadata={"help": "LayerNorm epsilon (BERT 1e-12, RoBERTa 1e-5)"})
     normalize_before: bool = field(default=False, metadata={"help": "pre-LN layers with a final LayerNorm (GPT-2)"})
-    layernorm_embedding: bool = field(default=True, metadata={"help": "LayerNorm after the embedding sum"})
+    no_embedding_layernorm: bool = field(default=False, metadata={"help": "no LayerNorm after the embedding sum"})
     causal: bool = field(default=False, metadata={"help": "causal (left-to-right) self-attention"})
-    pooler: bool = field(default=True, metadata={"help": "keep BERT's pooler (dense + tanh on the first token)"})
+    no_pooler: bool = field(default=False, metadata={"help": "drop BERT's pooler (dense + tanh on the first token)"})
     untie_weights: bool = field(default=False, metadata={"help": "do not tie the LM projection to word embeddings"})
     pooler_activation_fn: ACTIVATIONS = field(default="tanh", metadata={"help": "classification head activation"})
     pooler_dropout: float = field(default=0.1, metadata={"help": "classification head dropout"})
@@ -74,7 +75,7 @@ class BertPluginEncoder(FairseqEncoder):
         embeddings = TransformerEmbeddings(
             vocab_size=len(dictionary), embedding_dim=embedding_dim, hidden_dim=hidden,
             padding_idx=dictionary.pad(), max_positions=cfg.max_positions, num_segments=cfg.num_segments,
-            padding_offset_positions=cfg.padding_offset_positions, layernorm=cfg.layernorm_embedding,
+            padding_offset_positions=cfg.padding_offset_positions, layernorm=not cfg.no_embedding_layernorm,
             layernorm_eps=cfg.layernorm_eps, dropout=cfg.dropout,
         )
         self.sentence_encoder = TransformerEncoderCore(
@@ -87,7 +88,7 @@ class BertPluginEncoder(FairseqEncoder):
             num_layers=cfg.encoder_layers, hidden_dim=hidden, num_layer_groups=cfg.encoder_layer_groups,
             normalize_before=cfg.normalize_before, layernorm_eps=cfg.layernorm_eps, causal=cfg.causal,
         )
-        self.pooler = Pooler(hidden) if cfg.pooler else None
+        self.pooler = None if cfg.no_pooler else Pooler(hidden)
         self.lm_head = MaskedLMHead(
             hidden, embedding_dim, len(dictionary), activation, cfg.layernorm_eps,
             weight=None if cfg.untie_weights else embeddings.embed_tokens.weight,
@@ -107,7 +108,7 @@ class BertPluginEncoder(FairseqEncoder):
 
     def pooled_output(self, features: torch.Tensor) -> torch.Tensor:
         if self.pooler is None:
-            raise ValueError("this model was built without a pooler (--pooler false)")
+            raise ValueError("this model was built without a pooler (--no-pooler)")
         return self.pooler(features)
 
     def max_positions(self):
@@ -121,6 +122,11 @@ class BertPluginModel(RobertaModel):
     def __init__(self, cfg, encoder):
         # RobertaModel reads head settings from self.args; cfg carries them.
         super().__init__(cfg, encoder)
+
+    @classmethod
+    def add_args(cls, parser):
+        """Flags from BertPluginConfig (the inherited RobertaModel.add_args would declare RoBERTa's)."""
+        gen_parser_from_dataclass(parser, BertPluginConfig(), delete_default=True)
 
     @classmethod
     def build_model(cls, cfg, task):
