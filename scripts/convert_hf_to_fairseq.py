@@ -23,10 +23,11 @@ def main(argv=None):
     parser.add_argument("--out-dir", required=True, help="where model.pt and dict.txt are written")
     parser.add_argument("--head-name", default="sentence_classification_head",
                         help="name for a sequence-classification head found in the source")
+    parser.add_argument("--seed", type=int, default=1, help="initialisation seed for weights the source lacks")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
     try:
-        report = hf_to_fairseq(args.hf_dir, args.out_dir, head_name=args.head_name)
+        report = hf_to_fairseq(args.hf_dir, args.out_dir, head_name=args.head_name, seed=args.seed)
     except InputError as e:
         sys.exit(f"error: {e}")
     print(f"wrote {report.output}: {report.model_type}, {report.parameters:,} parameters"

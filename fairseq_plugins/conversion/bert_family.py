@@ -36,8 +36,10 @@ def _classifier_classes(weights, model_type) -> Optional[int]:
     return weights[name].size(0) if name in weights else None
 
 
-def hf_to_fairseq(hf_dir: str, out_dir: str, head_name: str = DEFAULT_HEAD) -> ConversionReport:
-    """``out_dir/model.pt`` + ``dict.txt`` (+ the tokenizer files) from a Hugging Face model folder."""
+def hf_to_fairseq(hf_dir: str, out_dir: str, head_name: str = DEFAULT_HEAD, seed: int = 1) -> ConversionReport:
+    """``out_dir/model.pt`` + ``dict.txt`` (+ the tokenizer files) from a Hugging Face model folder.
+
+    ``seed`` fixes the initialisation of head weights the source lacks, so conversions repeat exactly."""
     config = hf_files.read_config(hf_dir)
     config_path = os.path.join(hf_dir, "config.json")
     fields = hf_encoder.model_cfg_from_hf(config, config_path)
@@ -67,6 +69,7 @@ def hf_to_fairseq(hf_dir: str, out_dir: str, head_name: str = DEFAULT_HEAD) -> C
     hf_files.copy_tokenizer_files(hf_dir, out_dir)
     arch = "roberta_plugin" if model_type == "roberta" else "bert_plugin"
     cfg = build_cfg(out_dir, "vocab_masked_lm", arch, "masked_lm", fields)
+    torch.manual_seed(seed)
     _, model = build_model(cfg)
     if head:
         model.register_classification_head(head, num_classes=num_classes)
