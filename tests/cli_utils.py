@@ -121,3 +121,26 @@ def load_script(name):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def run_script(name, *args, timeout=120):
+    """Run ``scripts/<name>.py`` as a subprocess with this interpreter, as a user would."""
+    return run_cli([sys.executable, REPO / "scripts" / f"{name}.py", *args], timeout=timeout)
+
+
+def json_logs(output, kind):
+    """The ``--log-format json`` records of one kind (``train_inner``, ``valid``, ``train``)."""
+    records = []
+    for line in output.splitlines():
+        start = line.find("{")
+        if f"| {kind} |" in line and start >= 0:
+            records.append(json.loads(line[start:]))
+    return records
+
+
+def write_lines(path, lines):
+    """Write ``lines`` one a line (creating the folder); returns the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+    return path

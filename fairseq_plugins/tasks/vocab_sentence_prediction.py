@@ -1,8 +1,11 @@
 """fairseq's ``sentence_prediction`` with the original vocabulary's ids.
 
 The input dictionary keeps the vocabulary's ids (labels keep fairseq's Dictionary), and
-``--init-token`` / ``--separator-token`` default to the vocabulary's own ``[CLS]`` /
-``[SEP]`` so that the classification head reads the token it was trained to read.
+``--init-token`` defaults to the vocabulary's own ``[CLS]`` / ``<s>`` so that the
+classification head reads the token it was trained to read. Each binarized sentence already
+ends with the end token, so pairs read ``[CLS] a [SEP] b [SEP]`` for BERT vocabularies;
+RoBERTa's ``<s> a </s></s> b </s>`` gets its extra ``</s>`` as ``--separator-token``.
+Segment ids for the second sentence are not yet passed (all token type 0).
 """
 import logging
 
@@ -27,5 +30,5 @@ class VocabSentencePredictionTask(SentencePredictionTask):
         if cfg.init_token is None:
             cfg.init_token = data_dictionary.bos()
             logger.info("init token: %s (%d)", data_dictionary[cfg.init_token], cfg.init_token)
-        if cfg.separator_token is None:
+        if cfg.separator_token is None and data_dictionary.bos_word == "<s>":
             cfg.separator_token = data_dictionary.eos()
