@@ -9,6 +9,7 @@ and model is a one-line change.
 import importlib.util
 import json
 import random
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -43,8 +44,12 @@ def write_corpus(raw_dir, n_train=64, n_valid=16, vocab_size=40, seed=0):
 
 
 def run_cli(cmd, timeout=120):
-    """Run one command; on failure raise with its output so pytest shows why."""
-    proc = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, timeout=timeout)
+    """Run one command; on failure raise with its output so pytest shows why.
+
+    Each subprocess runs one intra-op thread: tiny models gain nothing from more, and on a busy
+    2-core machine OpenMP threads spinning against each other made steps ~50x slower."""
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, timeout=timeout, env=env)
     if proc.returncode != 0:
         raise RuntimeError(
             f"{' '.join(map(str, cmd))}\nexit {proc.returncode}\n"

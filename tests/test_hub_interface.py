@@ -17,13 +17,6 @@ transformers = pytest.importorskip("transformers")
 from fairseq_plugins.conversion import hf_to_fairseq  # noqa: E402
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread_per_process():
-    """The fairseq subprocesses run with one intra-op thread: tiny models gain nothing from more,
-    and on a busy 2-core machine OpenMP threads spinning against each other made steps ~50x slower."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("OMP_NUM_THREADS", "1")
-        yield
 
 SMALL = dict(hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
              max_position_embeddings=40, hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)

@@ -15,13 +15,6 @@ import torch
 import cli_utils
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread_per_process():
-    """The fairseq subprocesses run with one intra-op thread: tiny models gain nothing from more,
-    and on a busy 2-core machine OpenMP threads spinning against each other made steps ~50x slower."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("OMP_NUM_THREADS", "1")
-        yield
 
 
 # ---- masked LM learns ---------------------------------------------------------------------------
