@@ -6,7 +6,7 @@ subpackages are imported here; ``compat`` comes first because it adjusts how
 checkpoints load on the modern stack.
 """
 from . import compat  # noqa: F401  (must precede anything that loads checkpoints)
-from . import data, modules  # noqa: F401
+from . import data, modules, optim  # noqa: F401
 from . import criterions, models, tasks  # noqa: F401
 
 __version__ = "0.1.0"

@@ -174,9 +174,10 @@ def detect_prefix(hf_state: Dict[str, torch.Tensor], model_type: str) -> str:
     return f"{model_type}." if any(k.startswith(f"{model_type}.embeddings.") for k in hf_state) else ""
 
 
-def hf_to_fairseq_state(hf_state, model_type, cfg, head=None, path="model weights", fallback=None):
+def hf_to_fairseq_state(hf_state, model_type, cfg, head=None, path="model weights", fallback=None, names=None):
     """Our state dict from Hugging Face tensors. Weights the checkpoint lacks are taken from ``fallback``
-    (a freshly initialised model's state) when given, and reported; any HF tensor left unused is reported."""
+    (a freshly initialised model's state) when given, and reported; any HF tensor left unused is reported.
+    ``names`` replaces :func:`name_map`'s table (models that extend the encoder, e.g. LUKE, add entries)."""
     prefix = detect_prefix(hf_state, model_type)
     used = set()
     state, initialised = {}, []
@@ -186,7 +187,9 @@ def hf_to_fairseq_state(hf_state, model_type, cfg, head=None, path="model weight
         used.add(key)
         return hf_state.get(key)
 
-    for our, hf in name_map(model_type, cfg, head=head, pooler=not cfg.no_pooler).items():
+    if names is None:
+        names = name_map(model_type, cfg, head=head, pooler=not cfg.no_pooler)
+    for our, hf in names.items():
         if isinstance(hf, tuple):
             parts = [fetch(h) for h in hf]
             tensor = None if any(p is None for p in parts) else torch.cat(parts, dim=0)
@@ -215,14 +218,16 @@ def hf_to_fairseq_state(hf_state, model_type, cfg, head=None, path="model weight
     return state, initialised, unused
 
 
-def fairseq_to_hf_state(state, model_type, cfg, head=None, prefix=None) -> Dict[str, torch.Tensor]:
+def fairseq_to_hf_state(state, model_type, cfg, head=None, prefix=None, names=None) -> Dict[str, torch.Tensor]:
     """Hugging Face tensors from our state dict (the inverse of :func:`hf_to_fairseq_state`)."""
     prefix = f"{model_type}." if prefix is None else prefix
+    if names is None:
+        names = name_map(model_type, cfg, head=head, pooler=not cfg.no_pooler)
     out = {}
-    for our, hf in name_map(model_type, cfg, head=head, pooler=not cfg.no_pooler).items():
+    for our, hf in names.items():
         tensor = state[our]
         if isinstance(hf, tuple):
-            for name, part in zip(hf, tensor.chunk(3, dim=0)):
+            for name, part in zip(hf, tensor.chunk(len(hf), dim=0)):
                 out[_hf_key(name, prefix)] = part.contiguous()
         else:
             out[_hf_key(hf, prefix)] = tensor.contiguous()

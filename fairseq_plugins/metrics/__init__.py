@@ -1,1 +1,2 @@
 """metrics."""
+from . import span_f1  # noqa: F401

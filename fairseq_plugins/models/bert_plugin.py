@@ -63,10 +63,11 @@ class BertPluginEncoder(FairseqEncoder):
     """Encoder core + masked-LM head, with RobertaEncoder's call contract.
 
     ``extra["inner_states"]`` holds all hidden states batch first (B x T x C), embedding
-    output first; ``segment_labels`` (token types) may be passed as a keyword.
+    output first; ``segment_labels`` (token types) may be passed as a keyword. Models that only
+    read features pass ``with_lm_head=False``: an unused head would hold parameters no loss trains.
     """
 
-    def __init__(self, cfg: BertPluginConfig, dictionary):
+    def __init__(self, cfg: BertPluginConfig, dictionary, with_lm_head=True):
         super().__init__(dictionary)
         self.cfg = cfg
         hidden = cfg.encoder_embed_dim
@@ -78,9 +79,9 @@ class BertPluginEncoder(FairseqEncoder):
             padding_offset_positions=cfg.padding_offset_positions, layernorm=not cfg.no_embedding_layernorm,
             layernorm_eps=cfg.layernorm_eps, dropout=cfg.dropout,
         )
-        self.sentence_encoder = TransformerEncoderCore(
+        self.sentence_encoder = self.build_core(
             embeddings,
-            lambda: TransformerLayer(
+            lambda: self.build_layer(
                 hidden, cfg.encoder_ffn_embed_dim, cfg.encoder_attention_heads, activation,
                 dropout=cfg.dropout, attention_dropout=cfg.attention_dropout,
                 activation_dropout=cfg.activation_dropout, layernorm_eps=cfg.layernorm_eps,
@@ -92,7 +93,15 @@ class BertPluginEncoder(FairseqEncoder):
         self.lm_head = MaskedLMHead(
             hidden, embedding_dim, len(dictionary), activation, cfg.layernorm_eps,
             weight=None if cfg.untie_weights else embeddings.embed_tokens.weight,
-        )
+        ) if with_lm_head else None
+
+    def build_core(self, embeddings, build_layer, **kwargs) -> TransformerEncoderCore:
+        """Hook for encoders that extend the core (LUKE adds entity embeddings)."""
+        return TransformerEncoderCore(embeddings, build_layer, **kwargs)
+
+    def build_layer(self, *args, **kwargs) -> TransformerLayer:
+        """Hook for encoders with another attention (LUKE's entity-aware one)."""
+        return TransformerLayer(*args, **kwargs)
 
     def forward(self, src_tokens, features_only=False, return_all_hiddens=False, masked_tokens=None,
                 segment_labels=None, **unused):

@@ -1,8 +1,13 @@
 """Building blocks shared by every model: embeddings, attention, encoder core, heads."""
+from .entity_aware_attention import EntityAwareSelfAttention, EntityAwareTransformerLayer
+from .entity_aware_encoder import EntityAwareEncoderCore
+from .entity_embeddings import EntityEmbeddings
+from .entity_heads import EntitySpanClassificationHead
 from .heads import MaskedLMHead, Pooler
 from .transformer_embeddings import TransformerEmbeddings
 from .transformer_encoder import TransformerEncoderCore
 from .transformer_layer import SelfAttention, TransformerLayer
 
-__all__ = ["MaskedLMHead", "Pooler", "SelfAttention", "TransformerEmbeddings", "TransformerEncoderCore",
-           "TransformerLayer"]
+__all__ = ["EntityAwareEncoderCore", "EntityAwareSelfAttention", "EntityAwareTransformerLayer", "EntityEmbeddings",
+           "EntitySpanClassificationHead", "MaskedLMHead", "Pooler", "SelfAttention", "TransformerEmbeddings",
+           "TransformerEncoderCore", "TransformerLayer"]

@@ -13,7 +13,8 @@ class TransformerEmbeddings(nn.Module):
     ``padding_offset_positions`` selects RoBERTa's numbering (non-pad tokens count from
     ``padding_idx + 1``, pads sit at ``padding_idx``) instead of BERT's ``0..T-1``.
     When ``embedding_dim`` differs from ``hidden_dim`` (ALBERT's factorized embedding),
-    a projection after the normalisation maps to the encoder width.
+    a projection after the normalisation maps to the encoder width. ``max_positions=0``
+    leaves positions out (UER-py's ``word`` embedding, for RNN/CNN encoders).
     """
 
     def __init__(
@@ -34,7 +35,8 @@ class TransformerEmbeddings(nn.Module):
         self.padding_offset_positions = padding_offset_positions
         self.position_offset = padding_idx + 1 if padding_offset_positions else 0
         self.embed_tokens = nn.Embedding(vocab_size, embedding_dim, padding_idx)
-        self.embed_positions = nn.Embedding(max_positions + self.position_offset, embedding_dim)
+        self.embed_positions = (nn.Embedding(max_positions + self.position_offset, embedding_dim)
+                                if max_positions > 0 else None)
         self.embed_segments = nn.Embedding(num_segments, embedding_dim) if num_segments > 0 else None
         self.layernorm_embedding = nn.LayerNorm(embedding_dim, eps=layernorm_eps) if layernorm else None
         self.dropout = nn.Dropout(dropout)
@@ -48,9 +50,9 @@ class TransformerEmbeddings(nn.Module):
 
     def forward(self, tokens: torch.Tensor, segments: Optional[torch.Tensor] = None,
                 positions: Optional[torch.Tensor] = None) -> torch.Tensor:
-        if positions is None:
-            positions = self.positions(tokens)
-        x = self.embed_tokens(tokens) + self.embed_positions(positions)
+        x = self.embed_tokens(tokens)
+        if self.embed_positions is not None:
+            x = x + self.embed_positions(self.positions(tokens) if positions is None else positions)
         if self.embed_segments is not None:
             if segments is None:
                 x = x + self.embed_segments.weight[0]

@@ -71,9 +71,11 @@ class TransformerLayer(nn.Module):
     def feed_forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.dropout(self.fc2(self.activation_dropout(self.activation_fn(self.fc1(x)))))
 
-    def forward(self, x: torch.Tensor, attn_mask: Optional[torch.Tensor] = None, causal: bool = False):
+    def forward(self, x: torch.Tensor, attn_mask: Optional[torch.Tensor] = None, causal: bool = False,
+                **attn_kwargs):
+        """``attn_kwargs`` go to the attention module (entity-aware attention takes ``num_words``)."""
         if self.normalize_before:
-            x = x + self.dropout(self.self_attn(self.self_attn_layer_norm(x), attn_mask, causal))
+            x = x + self.dropout(self.self_attn(self.self_attn_layer_norm(x), attn_mask, causal, **attn_kwargs))
             return x + self.feed_forward(self.final_layer_norm(x))
-        x = self.self_attn_layer_norm(x + self.dropout(self.self_attn(x, attn_mask, causal)))
+        x = self.self_attn_layer_norm(x + self.dropout(self.self_attn(x, attn_mask, causal, **attn_kwargs)))
         return self.final_layer_norm(x + self.feed_forward(x))

@@ -1,0 +1,2 @@
+"""Registered optimizers."""
+from . import lear_adam  # noqa: F401
