@@ -8,6 +8,7 @@ from typing import Dict
 
 import torch
 
+from ..data.json_files import read_json_object
 from ..errors import InputError
 
 WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
@@ -21,14 +22,7 @@ def read_config(model_dir: str) -> dict:
     path = os.path.join(model_dir, "config.json")
     if not os.path.isfile(path):
         raise InputError(path, "config.json not found: not a Hugging Face model folder")
-    try:
-        with open(path, encoding="utf-8") as f:
-            config = json.load(f)
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise InputError(path, f"malformed JSON ({e})")
-    if not isinstance(config, dict):
-        raise InputError(path, "expected a JSON object")
-    return config
+    return read_json_object(path, "a Hugging Face model config")
 
 
 def read_weights(model_dir: str) -> Dict[str, torch.Tensor]:

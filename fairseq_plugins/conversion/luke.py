@@ -15,6 +15,7 @@ from typing import Dict, Optional
 
 import torch
 
+from ..data.json_files import read_json_object
 from ..data import VocabDictionary
 from ..data.luke_entity_vocab import FILE_NAMES, EntityVocab, find_entity_vocab
 from ..errors import InputError
@@ -54,11 +55,7 @@ def _word_dictionary(hf_dir: str, vocab_size: int) -> VocabDictionary:
     dictionary = VocabDictionary.load(vocab_path)
     added_path = os.path.join(hf_dir, "added_tokens.json")
     if os.path.isfile(added_path):
-        try:
-            with open(added_path, encoding="utf-8") as f:
-                added = json.load(f)
-        except json.JSONDecodeError as e:
-            raise InputError(added_path, f"malformed JSON ({e})")
+        added = read_json_object(added_path, "added tokens")
         tokens = list(dictionary.symbols)
         for token, index in sorted(added.items(), key=lambda item: item[1]):
             if index != len(tokens):

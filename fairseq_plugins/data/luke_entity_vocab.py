@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from multiprocessing import Pool
 from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
+from .json_files import read_json_object
 from ..errors import InputError
 from . import wikipedia
 
@@ -132,13 +133,7 @@ class EntityVocab:
 
     @classmethod
     def _load_json(cls, path):
-        try:
-            with open(path, encoding="utf-8") as f:
-                mapping = json.load(f)
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise InputError(path, f"malformed JSON ({e})")
-        if not isinstance(mapping, dict):
-            raise InputError(path, "expected a JSON object mapping title -> id")
+        mapping = read_json_object(path, "an entity vocabulary mapping title -> id")
         by_id: Dict[int, Tuple[List[Title], int]] = {}
         for title, index in mapping.items():
             if not isinstance(index, int) or index < 0:

@@ -5,10 +5,10 @@ the same meaning, so ``--uer-config models/bert/base_config.json`` builds the mo
 Keys that only steer UER's data pipeline are skipped; a key that would change the model but that
 we do not implement is refused rather than ignored.
 """
-import json
 import os
 from typing import Any, Dict
 
+from .json_files import read_json_object
 from ..errors import InputError
 
 SIZES = ("emb_size", "hidden_size", "feedforward_size", "heads_num", "layers_num", "kernel_size", "block_size",
@@ -27,15 +27,7 @@ TARGETS = {("mlm",): "mlm", ("lm",): "lm", ("bilm",): "bilm", ("cls",): "cls", (
 def read_uer_config(path) -> Dict[str, Any]:
     """Option name -> value for the ``uer`` model, from one UER json config."""
     path = os.fspath(path)
-    try:
-        with open(path, encoding="utf-8") as f:
-            config = json.load(f)
-    except FileNotFoundError:
-        raise InputError(path, "UER config not found")
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise InputError(path, f"not a json config ({e})")
-    if not isinstance(config, dict):
-        raise InputError(path, "expected a json object of option: value")
+    config = read_json_object(path, "a UER config of option: value")
     options = {}
     for key, value in config.items():
         options.update(_translate(path, key, value, config))

@@ -10,13 +10,13 @@ a new row.
 """
 from __future__ import annotations
 
-import json
 import logging
 import os
 from typing import Iterable, List
 
 from fairseq.data import Dictionary
 
+from .json_files import read_json_object
 from ..errors import InputError
 
 logger = logging.getLogger(__name__)
@@ -120,12 +120,8 @@ def read_vocab(path):
 
 
 def _read_json_vocab(path) -> List[str]:
-    try:
-        with open(path, encoding="utf-8") as f:
-            mapping = json.load(f)
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise InputError(path, f"not a JSON vocabulary ({e})")
-    if not isinstance(mapping, dict) or not mapping:
+    mapping = read_json_object(path, "a vocabulary mapping token -> id")
+    if not mapping:
         raise InputError(path, "expected a non-empty JSON object mapping token -> id")
     tokens = [None] * len(mapping)
     for token, index in mapping.items():

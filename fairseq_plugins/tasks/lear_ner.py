@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from fairseq.dataclass import ChoiceEnum, FairseqDataclass
-from fairseq.tasks import FairseqTask, register_task
+from fairseq.tasks import register_task
 
 from ..data.lear_dataset import LearNerDataset
 from ..data.lear_formats import read_examples, read_label_schema
@@ -20,6 +20,7 @@ from ..errors import InputError
 from ..models.pretrained_encoder import build_with_pretrained_encoder
 from ..optim.lear_adam import lr_scales
 from ..tokenization import build_tokenizer
+from ._single_dictionary import SingleDictionaryTask
 
 logger = logging.getLogger(__name__)
 
@@ -40,10 +41,11 @@ class LearNerConfig(FairseqDataclass):
 
 
 @register_task("lear_ner", dataclass=LearNerConfig)
-class LearNerTask(FairseqTask):
+class LearNerTask(SingleDictionaryTask):
     def __init__(self, cfg: LearNerConfig, tokenizer, schema):
         super().__init__(cfg)
         self.tokenizer = tokenizer
+        self.dictionary = tokenizer.dictionary
         self.schema = schema
         self.label_tokens = encode_label_annotations(tokenizer, schema.annotations, cfg.max_length)
         self.windows = {}
@@ -96,11 +98,3 @@ class LearNerTask(FairseqTask):
 
     def max_positions(self):
         return self.cfg.max_length
-
-    @property
-    def source_dictionary(self):
-        return self.tokenizer.dictionary
-
-    @property
-    def target_dictionary(self):
-        return None

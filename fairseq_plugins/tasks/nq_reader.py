@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional
 
 from fairseq.dataclass import FairseqDataclass
-from fairseq.tasks import FairseqTask, register_task
+from fairseq.tasks import register_task
 from omegaconf import II
 
 from ..data.nq_dataset import NqReaderDataset
@@ -26,6 +26,7 @@ from ..data.nq_inputs import NqInstanceBuilder
 from ..errors import InputError
 from ..models.pretrained_encoder import build_with_pretrained_encoder
 from ..tokenization import build_tokenizer
+from ._single_dictionary import SingleDictionaryTask
 
 logger = logging.getLogger(__name__)
 
@@ -77,10 +78,11 @@ def read_negative_distributions(path: str) -> Dict[int, Dict[int, float]]:
 
 
 @register_task("nq_reader", dataclass=NqReaderTaskConfig)
-class NqReaderTask(FairseqTask):
+class NqReaderTask(SingleDictionaryTask):
     def __init__(self, cfg: NqReaderTaskConfig, tokenizer):
         super().__init__(cfg)
         self.tokenizer = tokenizer
+        self.dictionary = tokenizer.dictionary
         self.negatives = read_negative_distributions(cfg.negative_distributions) if cfg.negative_distributions \
             else None
 
@@ -117,11 +119,3 @@ class NqReaderTask(FairseqTask):
 
     def max_positions(self):
         return self.cfg.max_length
-
-    @property
-    def source_dictionary(self):
-        return self.tokenizer.dictionary
-
-    @property
-    def target_dictionary(self):
-        return None
