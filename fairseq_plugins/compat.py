@@ -27,13 +27,20 @@ restores full pickle (arbitrary code execution) for any ``torch.load`` that does
 not pass ``weights_only``, and each user would have to set it in each shell;
 monkeypatching ``torch.load`` to pass ``weights_only=False`` does the same, hidden
 inside a third-party function.
+
+``--bf16`` on CPUs and GPUs: see :func:`train_cli_main`.
 """
 import argparse
 import collections
+import importlib.util
+import logging
 import typing
 
 import numpy as np
 import torch
+from fairseq import options
+from fairseq.dataclass.utils import convert_namespace_to_omegaconf
+from fairseq.distributed import utils as distributed_utils
 from fairseq.distributed.utils import _TensorPlaceholder
 from omegaconf import DictConfig, ListConfig
 from omegaconf.base import ContainerMetadata, Metadata
@@ -56,4 +63,44 @@ BROADCAST_GLOBALS = [
     typing.Any, dict, list, int, collections.defaultdict,
 ]
 
+logger = logging.getLogger(__name__)
+
 torch.serialization.add_safe_globals(CHECKPOINT_GLOBALS + BROADCAST_GLOBALS)
+
+
+def parse_training_args(input_args=None):
+    """fairseq-train's arguments, with ``--bf16`` meaning bf16 on the chosen device when torch_xla is absent.
+
+    fairseq 0.12's ``options.parse_args_and_arch`` sets ``tpu=True`` whenever ``--bf16`` is given,
+    so without torch_xla the trainer dies on ``xla_device`` (``--cpu --bf16``, or ``--bf16`` on a
+    GPU). The setting happens after every hook (``modify_parser``, ``--user-dir`` import), so it
+    can only be undone on the parsed namespace. With tpu off, fairseq's own bf16 path runs: model
+    and criterion cast to bfloat16, float inputs cast too, FP16Optimizer keeping fp32 master
+    weights (no loss scaling). With torch_xla installed, fairseq's TPU behaviour is kept.
+    """
+    args = options.parse_args_and_arch(options.get_training_parser(), input_args=input_args)
+    if args.bf16 and importlib.util.find_spec("torch_xla") is None:
+        args.tpu = False
+    return args
+
+
+def train_cli_main(input_args=None):
+    """``fairseq_cli.train.cli_main`` on :func:`parse_training_args`: one entry for every train launcher.
+
+    Its other steps are fairseq's, line for line (plasma store, ``--profile``), so flags behave as
+    under ``fairseq-train``.
+    """
+    from fairseq_cli.train import main  # imported here: importing fairseq_cli.train configures logging
+
+    args = parse_training_args(input_args)
+    cfg = convert_namespace_to_omegaconf(args)
+    if cfg.common.use_plasma_view:
+        from fairseq.data.plasma_utils import PlasmaStore
+
+        server = PlasmaStore(path=cfg.common.plasma_path)
+        logger.info(f"Started plasma server pid {server.server.pid} {cfg.common.plasma_path}")
+    if args.profile:
+        with torch.cuda.profiler.profile(), torch.autograd.profiler.emit_nvtx():
+            distributed_utils.call_main(cfg, main)
+    else:
+        distributed_utils.call_main(cfg, main)

@@ -17,27 +17,11 @@ import json
 import logging
 import os
 import sys
-import time
-
-import numpy as np
-import torch
 
 from fairseq_plugins.data.blink_formats import KnowledgeBase, SkipCounts, read_mentions, write_jsonl
 from fairseq_plugins.errors import InputError
 from fairseq_plugins.metrics.recall import DEFAULT_KS, gold_rank, recall_by_world
-from fairseq_plugins.retrieval import INDEX_KINDS, EncodedKB, build_index, encode_kb, pad_batch
-from fairseq_plugins.retrieval.blink_models import load_blink
-
-
-def encode_mentions(task, model, mentions, batch_size):
-    vectors = []
-    with torch.no_grad():
-        for start in range(0, len(mentions), batch_size):
-            batch = mentions[start:start + batch_size]
-            ids = task.builder.contexts([m.context_left for m in batch], [m.mention for m in batch],
-                                        [m.context_right for m in batch])
-            vectors.append(model.encode_contexts(pad_batch(ids, task.dictionary.pad())).float().numpy())
-    return np.concatenate(vectors)
+from fairseq_plugins.retrieval.blink_models import add_retrieval_arguments, encode_mentions, retrieval_from_args
 
 
 def format_recall(name, table, ks):
@@ -49,40 +33,21 @@ def format_recall(name, table, ks):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    model_args = parser.add_mutually_exclusive_group(required=True)
-    model_args.add_argument("--checkpoint", help="trained blink_biencoder checkpoint")
-    model_args.add_argument("--pretrained-encoder", help="converted encoder (model.pt), untrained biencoder")
-    parser.add_argument("--vocab", help="vocabulary (default: the checkpoint's)")
-    parser.add_argument("--kb", required=True, help="knowledge-base jsonl")
+    add_retrieval_arguments(parser)
     parser.add_argument("--mentions", nargs="+", required=True, help="mention jsonl files")
-    parser.add_argument("--encoded-kb", required=True, help="folder for the encoded KB (reused if complete)")
-    parser.add_argument("--index", choices=INDEX_KINDS, default="flat")
-    parser.add_argument("--ef-search", type=int, default=256, help="HNSW search breadth")
-    parser.add_argument("--ivf-lists", type=int, help="IVF cells (default ~4 sqrt(N))")
-    parser.add_argument("--nprobe", type=int, default=16, help="IVF cells searched per query")
-    parser.add_argument("--restrict-to-world", action="store_true", help="search each mention's own world only")
-    parser.add_argument("--top-k", type=int, default=64)
-    parser.add_argument("--batch-size", type=int, default=128, help="encoding batch size")
     parser.add_argument("--out-dir", required=True)
-    parser.add_argument("--no-progress", action="store_true")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     try:
-        task, model = load_blink(args.checkpoint, args.pretrained_encoder, args.vocab)
-        start = time.perf_counter()
-        encoded = encode_kb(args.kb, args.encoded_kb, task.builder, model.encode_candidates,
-                            dim=model.encode_candidates(pad_batch([[task.dictionary.bos()]], 0)).size(-1),
-                            batch_size=args.batch_size, progress=not args.no_progress) or EncodedKB.open(args.encoded_kb)
-        logging.info("KB encoded: %d entities (%.1f s)", len(encoded.ids), time.perf_counter() - start)
+        task, model, encoded, index = retrieval_from_args(args)
         kb = KnowledgeBase(args.kb)
-        index = build_index(encoded.vectors, args.index, worlds=encoded.worlds if args.restrict_to_world else None,
-                            ef_search=args.ef_search, ivf_lists=args.ivf_lists, nprobe=args.nprobe)
         ks = [k for k in DEFAULT_KS if k <= args.top_k] or [args.top_k]
         report = {}
         for path in args.mentions:
             counts = SkipCounts()
             mentions = read_mentions(path, kb, counts)
-            queries = encode_mentions(task, model, mentions, args.batch_size)
+            queries = encode_mentions(task, model, [m.context_left for m in mentions], [m.mention for m in mentions],
+                                      [m.context_right for m in mentions], args.batch_size)
             if args.restrict_to_world:
                 scores, rows = index.search(queries, [m.world for m in mentions], args.top_k)
             else:

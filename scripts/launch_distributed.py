@@ -27,12 +27,17 @@ makes fairseq skip that inference and join one process group, on CPUs and GPUs
 alike. On CPUs two defaults must change, and the user's own flags still win:
 the backend is gloo (nccl needs GPUs), and the DDP wrapper is ``legacy_ddp``,
 because fairseq hands ``device_ids=[device_id]`` to torch's
-DistributedDataParallel, which refuses device ids for CPU modules.
+DistributedDataParallel, which refuses device ids for CPU modules. Training runs
+through ``fairseq_plugins.compat.train_cli_main`` (as ``scripts/train.py`` does),
+so ``--bf16`` works here too.
 """
 import os
 import sys
 
-from fairseq_cli.train import cli_main
+# fairseq_cli.train first: importing it sets up fairseq's logging (stdout, fairseq's format);
+# importing fairseq_plugins first would import fairseq's tasks, which leave Python's default instead.
+import fairseq_cli.train  # noqa: F401
+from fairseq_plugins.compat import train_cli_main
 
 CPU_DEFAULTS = ["--distributed-backend", "gloo", "--ddp-backend", "legacy_ddp"]
 
@@ -57,7 +62,7 @@ def main():
     # argparse keeps the last value given, so defaults go first, torchrun's values last.
     defaults = CPU_DEFAULTS if "--cpu" in user_args else []
     sys.argv = [sys.argv[0], *defaults, *user_args, *torchrun_args(os.environ)]
-    cli_main()
+    train_cli_main()
 
 
 if __name__ == "__main__":

@@ -3,8 +3,9 @@ import json
 from pathlib import Path
 
 import pytest
+from shared_data import SHARED_DATA
 
-LEAR_DATA = Path("/work/shared/data/lear")
+LEAR_DATA = SHARED_DATA / "lear"
 LABELS = ["LOC", "PER", "ORG"]
 ANNOTATIONS = ["places such as countries, cities and mountains", "names of people", "companies and agencies"]
 

@@ -1,6 +1,5 @@
 """BLINK data: the Zeshel converter on real Zeshel files, the jsonl readers' validation, input building."""
 import json
-from pathlib import Path
 
 import pytest
 
@@ -10,8 +9,9 @@ from fairseq_plugins.data.blink_inputs import BlinkInputBuilder
 from fairseq_plugins.data.blink_zeshel import convert_zeshel
 from fairseq_plugins.errors import InputError
 from fairseq_plugins.tokenization import build_tokenizer
+from shared_data import SHARED_DATA
 
-ZESHEL_TINY = Path(__file__).resolve().parents[2] / "shared" / "data" / "zeshel_tiny"
+ZESHEL_TINY = SHARED_DATA / "zeshel_tiny"
 
 
 @pytest.mark.skipif(not ZESHEL_TINY.is_dir(), reason="../shared/data/zeshel_tiny not present")

@@ -9,6 +9,7 @@ from fairseq_plugins.data.lear_inputs import encode_label_annotations, featurize
 from fairseq_plugins.errors import InputError
 from fairseq_plugins.tokenization import build_tokenizer
 from lear_fixtures import LEAR_DATA, entity, minilm_vocab, write_jsonl, write_labels
+from shared_data import SHARED_DATA
 
 L2I = {"LOC": 0, "PER": 1, "ORG": 2}
 
@@ -72,8 +73,12 @@ def test_entity_inside_a_token_is_kept_as_a_miss(tmp_path, tokenizer):
     assert (stats.unaligned, windows[0].missed, windows[0].spans) == (1, 1, [])
 
 
+MSRA_NER = SHARED_DATA / "uer" / "test_data" / "msra_ner" / "train.tsv"
+
+
+@pytest.mark.skipif(not MSRA_NER.is_file(), reason="shared MSRA-NER sample absent")
 def test_bio_tsv_reader_on_msra_ner():
-    examples = read_bio_tsv("/work/shared/data/uer/test_data/msra_ner/train.tsv", L2I)
+    examples = read_bio_tsv(str(MSRA_NER), L2I)
     first = examples[0]
     assert [(first.text[s:e], label) for s, e, label in first.entities] == [("厦 门", "LOC"), ("金 门", "LOC")]
     assert sum(len(e.entities) for e in examples) > 1000
@@ -87,6 +92,7 @@ def test_bio_iob1_and_adjacent_entities(tmp_path):
                                                                        ("北 京", "LOC")]
 
 
+@pytest.mark.skipif(not LEAR_DATA.is_dir(), reason="shared LEAR data absent")
 def test_real_label_files_and_annotations(tokenizer):
     schema = read_label_schema(LEAR_DATA / "ace2004/label_map.json", LEAR_DATA / "ace2004/label_annotation.txt")
     assert schema.labels == ["FAC", "GPE", "LOC", "ORG", "PER", "VEH", "WEA"]

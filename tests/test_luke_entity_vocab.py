@@ -8,8 +8,9 @@ import pytest
 from cli_utils import run_script
 from fairseq_plugins.data.luke_entity_vocab import EntityVocab, build_entity_vocab
 from fairseq_plugins.errors import InputError
+from shared_data import SHARED_DATA
 
-SAMPLE = "/work/shared/data/wiki/enwiki-sample.xml.bz2"
+SAMPLE = str(SHARED_DATA / "wiki" / "enwiki-sample.xml.bz2")
 
 
 def test_tsv_jsonl_json_round_trips(tmp_path):

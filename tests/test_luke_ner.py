@@ -11,8 +11,9 @@ from fairseq_plugins.data.conll import Document, Sentence, read_conll
 from fairseq_plugins.data.luke_ner import build_examples, greedy_decode
 from fairseq_plugins.errors import InputError
 from fairseq_plugins.metrics.seqeval import entity_f1, get_entities, spans_to_iob2
+from shared_data import SHARED_DATA
 
-CONLL = "/work/shared/data/conll2003"
+CONLL = str(SHARED_DATA / "conll2003")
 
 
 # ---- metric -------------------------------------------------------------------------------------------

@@ -2,7 +2,6 @@
 import gzip
 import json
 import random
-from pathlib import Path
 
 import pytest
 
@@ -12,8 +11,9 @@ from fairseq_plugins.data.nq_inputs import (IGNORE, LONG_ONLY, NO_ANSWER, SHORT,
 from fairseq_plugins.errors import InputError
 from fairseq_plugins.tokenization import build_tokenizer
 from lear_fixtures import minilm_vocab
+from shared_data import SHARED_DATA
 
-NQ_SAMPLE = Path("/work/shared/data/nq_sample")
+NQ_SAMPLE = SHARED_DATA / "nq_sample"
 needs_sample = pytest.mark.skipif(not NQ_SAMPLE.is_dir(), reason="shared NQ sample absent")
 
 

@@ -14,10 +14,11 @@ from fairseq_plugins.data.wikipedia import (
     split_sentences,
 )
 from fairseq_plugins.errors import InputError
+from shared_data import SHARED_DATA
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_DUMPS = [
-    Path("/work/shared/data/wiki/enwiki-sample.xml.bz2"),
+    SHARED_DATA / "wiki" / "enwiki-sample.xml.bz2",
     Path(sys.prefix) / "lib/python3.11/site-packages/gensim/test/test_data"
     / "enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2",
 ]

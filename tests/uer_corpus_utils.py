@@ -1,10 +1,11 @@
 """Generated vocabularies and corpora in UER-py's formats, shared by the ``test_uer_*`` tests."""
 import random
 from pathlib import Path
+from shared_data import SHARED_DATA
 
 SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 WORDS = [f"w{i}" for i in range(40)]
-CLUE_DIR = Path("/work/shared/data/uer")
+CLUE_DIR = SHARED_DATA / "uer"
 
 
 def write_vocab(path, specials=SPECIALS, words=WORDS):

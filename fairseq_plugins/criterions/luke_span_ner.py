@@ -1,12 +1,10 @@
 """Cross-entropy over enumerated spans, with LUKE's greedy decode for entity-level F1 in validation."""
-import math
 
 import torch.nn.functional as F
-from fairseq import metrics
 from fairseq.criterions import FairseqCriterion, register_criterion
 
 from ..data.luke_ner import IGNORE, greedy_decode
-from ..metrics.span_f1 import f1_score
+from .luke_entity_classification import log_loss_and_f1
 from ..tasks.luke_ner import HEAD
 
 
@@ -44,14 +42,7 @@ class LukeSpanNerCriterion(FairseqCriterion):
 
     @staticmethod
     def reduce_metrics(logging_outputs) -> None:
-        loss = sum(log.get("loss", 0) for log in logging_outputs)
-        spans = sum(log.get("nspans", 0) for log in logging_outputs)
-        metrics.log_scalar("loss", loss / max(spans, 1) / math.log(2), spans, round=3)
-        if any("tp" in log for log in logging_outputs):
-            counts = [sum(log.get(k, 0) for log in logging_outputs) for k in ("tp", "predicted", "gold")]
-            metrics.log_scalar("f1", 100 * f1_score(*counts), round=2)
-            metrics.log_scalar("precision", 100 * counts[0] / max(counts[1], 1), round=2)
-            metrics.log_scalar("recall", 100 * counts[0] / max(counts[2], 1), round=2)
+        log_loss_and_f1(logging_outputs, "nspans")
 
     @staticmethod
     def logging_outputs_can_be_summed() -> bool:

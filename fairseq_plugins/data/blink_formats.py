@@ -83,7 +83,7 @@ def _string(obj: dict, key: str, path, line: int, optional: bool = False) -> Opt
     return str(value)
 
 
-def _json_lines(path) -> Iterator[tuple]:
+def json_lines(path) -> Iterator[tuple]:
     """(line number, byte offset, object) for every non-blank line."""
     path = os.fspath(path)
     if not os.path.isfile(path):
@@ -115,7 +115,7 @@ def _entity(obj: dict, path, line: int) -> Entity:
 
 def iter_kb(path) -> Iterator[Entity]:
     """Stream a KB jsonl (no duplicate check: :class:`KnowledgeBase` does that)."""
-    for number, _, obj in _json_lines(path):
+    for number, _, obj in json_lines(path):
         yield _entity(obj, path, number)
 
 
@@ -133,7 +133,7 @@ class KnowledgeBase:
         self.worlds: List[Optional[str]] = []
         self.row_of: Dict[str, int] = {}
         self.title_only = 0
-        for number, start, obj in _json_lines(self.path):
+        for number, start, obj in json_lines(self.path):
             entity = _entity(obj, self.path, number)
             if entity.id in self.row_of:
                 raise InputError(self.path, f"duplicate id {entity.id!r} (first on entity row "
@@ -178,7 +178,7 @@ def read_mentions(path, kb: Optional[KnowledgeBase] = None, counts: Optional[Ski
     """Mentions of a jsonl file; with ``kb``, those whose label is not in it are skipped and counted."""
     counts = counts if counts is not None else SkipCounts()
     mentions = []
-    for number, _, obj in _json_lines(path):
+    for number, _, obj in json_lines(path):
         counts.read += 1
         values = {key: _string(obj, key, path, number) for key in MENTION_FIELDS}
         mention = Mention(**values, world=_string(obj, "world", path, number, optional=True), line=number,

@@ -17,6 +17,7 @@ import torch
 from fairseq.data import FairseqDataset
 
 from .conll import Document
+from .luke_inputs import span_positions, split_context
 
 
 IGNORE = -100
@@ -78,9 +79,7 @@ def build_examples(documents: Sequence[Document], word_ids, labels: Sequence[str
             if length > budget:
                 left = right = 0
             else:
-                room = budget - length
-                left = min(left_room, max(room // 2, room - right_room))
-                right = min(right_room, room - left)
+                left, right = split_context(budget - length, left_room, right_room)
             window = flat[sentence_start - left:sentence_start + length + right]
             tokens = np.array([bos] + window + [eos], dtype=np.int64)
             shift = 1 + left
@@ -155,8 +154,7 @@ class LukeNerDataset(FairseqDataset):
             tokens[b, :len(s.tokens)] = torch.from_numpy(s.tokens)
             entity_ids[b, :n] = self.entity_mask
             first, last = torch.from_numpy(s.starts), torch.from_numpy(s.ends)
-            offsets = first[:, None] + torch.arange(self.max_mention_length)
-            positions[b, :n] = torch.where(offsets <= last[:, None], offsets, torch.full_like(offsets, -1))
+            positions[b, :n] = span_positions(first, last, self.max_mention_length)
             starts[b, :n], ends[b, :n] = first, last
             labels[b, :n] = torch.from_numpy(s.labels)
             spans[b, :n] = torch.from_numpy(s.spans)

@@ -1,2 +1,3 @@
 """metrics."""
 from . import span_f1  # noqa: F401
+from . import typing_f1  # noqa: F401

@@ -37,3 +37,18 @@ def linking_accuracy(predictions: Sequence[Optional[Hashable]], golds: Sequence[
     result["macro"] = {key: sum(w[key] for w in per_world) / len(per_world) for key in ("normalized", "unnormalized")}
     result["micro"] = scores(*(sum(c[i] for c in counts.values()) for i in range(3)))
     return result
+
+
+def format_accuracy_table(result: Dict[str, dict], title: str = "") -> str:
+    """:func:`linking_accuracy`'s result as a fixed-width table (accuracies in %)."""
+    head = f"  {'world':<24} {'mentions':>8} {'retrieved':>9} {'correct':>8} {'normalized':>10} {'unnormalized':>12}"
+    lines = ([title] if title else []) + [head]
+    worlds = [w for w in result if w not in ("macro", "micro")]
+    for name in worlds + ["micro"]:
+        row = result[name]
+        lines.append(f"  {name:<24} {row['n']:>8} {row['retrieved']:>9} {row['correct']:>8} "
+                     f"{100 * row['normalized']:>10.2f} {100 * row['unnormalized']:>12.2f}")
+    macro = result["macro"]
+    lines.append(f"  {f'macro ({len(worlds)} worlds)':<24} {'':>8} {'':>9} {'':>8} "
+                 f"{100 * macro['normalized']:>10.2f} {100 * macro['unnormalized']:>12.2f}")
+    return "\n".join(lines)

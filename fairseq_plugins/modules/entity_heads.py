@@ -19,3 +19,20 @@ class EntitySpanClassificationHead(nn.Module):
         start = words.gather(1, starts.unsqueeze(-1).expand(-1, -1, hidden))
         end = words.gather(1, ends.unsqueeze(-1).expand(-1, -1, hidden))
         return self.out_proj(self.dropout(torch.cat([start, end, entities], dim=-1)))
+
+
+class EntityClassificationHead(nn.Module):
+    """Linear over the concatenated states of the first ``num_entities`` entities.
+
+    One entity: Hugging Face's ``LukeForEntityClassification`` (entity typing); two, bias-free:
+    ``LukeForEntityPairClassification`` (relation classification over ``[head ; tail]``)."""
+
+    def __init__(self, hidden_dim: int, num_classes: int, num_entities: int = 1, dropout: float = 0.1,
+                 bias: bool = True):
+        super().__init__()
+        self.num_entities = num_entities
+        self.dropout = nn.Dropout(dropout)
+        self.out_proj = nn.Linear(num_entities * hidden_dim, num_classes, bias=bias)
+
+    def forward(self, entities: torch.Tensor) -> torch.Tensor:
+        return self.out_proj(self.dropout(entities[:, :self.num_entities].flatten(1)))

@@ -5,12 +5,21 @@ towers = the converted encoder), which is how "before training" retrieval figure
 """
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
-from typing import Optional
+import time
+from typing import Optional, Sequence
+
+import numpy as np
+import torch
 
 from ..conversion.fairseq_checkpoint import build_cfg, build_model, load_checkpoint
 from ..errors import InputError
+from .dense_index import INDEX_KINDS, build_index
+from .kb_encoding import EncodedKB, encode_kb, pad_batch
+
+logger = logging.getLogger(__name__)
 
 
 def load_blink(checkpoint: Optional[str] = None, pretrained_encoder: Optional[str] = None,
@@ -37,3 +46,55 @@ def load_blink(checkpoint: Optional[str] = None, pretrained_encoder: Optional[st
     if not os.path.isfile(blink_task.cfg.vocab):
         raise InputError(blink_task.cfg.vocab, "vocabulary not found; pass --vocab")
     return blink_task, model.eval()
+
+
+def encode_mentions(task, model, lefts: Sequence[str], mentions: Sequence[str], rights: Sequence[str],
+                    batch_size: int = 128) -> np.ndarray:
+    """Biencoder vectors (N x D float32) of mentions in context, in batches."""
+    vectors = []
+    with torch.no_grad():
+        for start in range(0, len(mentions), batch_size):
+            end = start + batch_size
+            ids = task.builder.contexts(lefts[start:end], mentions[start:end], rights[start:end])
+            vectors.append(model.encode_contexts(pad_batch(ids, task.dictionary.pad())).float().numpy())
+    if not vectors:
+        return np.zeros((0, 0), dtype=np.float32)
+    return np.concatenate(vectors)
+
+
+def open_encoded_kb(task, model, kb_path: str, encoded_dir: str, batch_size: int = 128,
+                    progress: bool = True) -> EncodedKB:
+    """The KB's entity vectors in ``encoded_dir``, encoded first (or finished) when not complete there."""
+    start = time.perf_counter()
+    dim = model.encode_candidates(pad_batch([[task.dictionary.bos()]], 0)).size(-1)
+    encoded = encode_kb(kb_path, encoded_dir, task.builder, model.encode_candidates, dim=dim,
+                        batch_size=batch_size, progress=progress) or EncodedKB.open(encoded_dir)
+    logger.info("KB encoded: %d entities (%.1f s)", len(encoded.ids), time.perf_counter() - start)
+    return encoded
+
+
+def add_retrieval_arguments(parser, top_k: int = 64):
+    """The biencoder, KB, index and search flags that retrieval and linking share."""
+    model_args = parser.add_mutually_exclusive_group(required=True)
+    model_args.add_argument("--checkpoint", help="trained blink_biencoder checkpoint")
+    model_args.add_argument("--pretrained-encoder", help="converted encoder (model.pt), untrained biencoder")
+    parser.add_argument("--vocab", help="vocabulary (default: the checkpoint's)")
+    parser.add_argument("--kb", required=True, help="knowledge-base jsonl")
+    parser.add_argument("--encoded-kb", required=True, help="folder for the encoded KB (reused if complete)")
+    parser.add_argument("--index", choices=INDEX_KINDS, default="flat")
+    parser.add_argument("--ef-search", type=int, default=256, help="HNSW search breadth")
+    parser.add_argument("--ivf-lists", type=int, help="IVF cells (default ~4 sqrt(N))")
+    parser.add_argument("--nprobe", type=int, default=16, help="IVF cells searched per query")
+    parser.add_argument("--restrict-to-world", action="store_true", help="search each mention's own world only")
+    parser.add_argument("--top-k", type=int, default=top_k)
+    parser.add_argument("--batch-size", type=int, default=128, help="encoding batch size")
+    parser.add_argument("--no-progress", action="store_true")
+
+
+def retrieval_from_args(args):
+    """(task, model, encoded KB, index) for the flags of :func:`add_retrieval_arguments`."""
+    task, model = load_blink(args.checkpoint, args.pretrained_encoder, args.vocab)
+    encoded = open_encoded_kb(task, model, args.kb, args.encoded_kb, args.batch_size, not args.no_progress)
+    index = build_index(encoded.vectors, args.index, worlds=encoded.worlds if args.restrict_to_world else None,
+                        ef_search=args.ef_search, ivf_lists=args.ivf_lists, nprobe=args.nprobe)
+    return task, model, encoded, index

