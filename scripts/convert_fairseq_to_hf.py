@@ -26,8 +26,7 @@ def main(argv=None):
         report = fairseq_to_hf(args.checkpoint, args.out_dir, head_name=args.head_name)
     except InputError as e:
         sys.exit(f"error: {e}")
-    print(f"wrote {report.output}: {report.model_type}, {report.parameters:,} parameters"
-          + (f", head {report.head!r}" if report.head else ""))
+    print(report.summary())
 
 
 if __name__ == "__main__":

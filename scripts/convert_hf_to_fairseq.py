@@ -30,13 +30,7 @@ def main(argv=None):
         report = hf_to_fairseq(args.hf_dir, args.out_dir, head_name=args.head_name, seed=args.seed)
     except InputError as e:
         sys.exit(f"error: {e}")
-    print(f"wrote {report.output}: {report.model_type}, {report.parameters:,} parameters"
-          + (f", classification head {report.head!r}" if report.head else ""))
-    print(f"train with: {' '.join(report.train_flags)}")
-    if report.initialised:
-        print(f"randomly initialised (absent from the source): {', '.join(report.initialised)}")
-    if report.unused:
-        print(f"not converted ({len(report.unused)}): {', '.join(report.unused)}")
+    print(report.summary())
 
 
 if __name__ == "__main__":

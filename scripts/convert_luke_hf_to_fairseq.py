@@ -43,13 +43,7 @@ def main(argv=None):
                                         entity_aware_attention=aware, seed=args.seed)
     except InputError as e:
         sys.exit(f"error: {e}")
-    print(f"wrote {report.output}: from {report.model_type}, {report.parameters:,} parameters")
-    if report.train_flags:
-        print(f"train with: {' '.join(report.train_flags)}")
-    if report.initialised:
-        print(f"initialised here (absent from the source, {len(report.initialised)}): {', '.join(report.initialised)}")
-    if report.unused:
-        print(f"not converted ({len(report.unused)}): {', '.join(report.unused)}")
+    print(report.summary())
 
 
 if __name__ == "__main__":

@@ -30,6 +30,19 @@ class ConversionReport:
     unused: List[str] = field(default_factory=list)
     head: Optional[str] = None
 
+    def summary(self) -> str:
+        """What the conversion CLIs print: output, size, how to train it, and anything not carried over."""
+        lines = [f"wrote {self.output}: {self.model_type}, {self.parameters:,} parameters"
+                 + (f", classification head {self.head!r}" if self.head else "")]
+        if self.train_flags:
+            lines.append(f"train with: {' '.join(self.train_flags)}")
+        if self.initialised:
+            lines.append(f"initialised here (absent from the source, {len(self.initialised)}): "
+                         f"{', '.join(self.initialised)}")
+        if self.unused:
+            lines.append(f"not converted ({len(self.unused)}): {', '.join(self.unused)}")
+        return "\n".join(lines)
+
 
 def _classifier_classes(weights, model_type) -> Optional[int]:
     name = "classifier.out_proj.weight" if model_type == "roberta" else "classifier.weight"
