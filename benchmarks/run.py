@@ -12,7 +12,9 @@ Sections: (a) matmul GFLOP/s, fp32 and bf16: the ceiling for (b); (b) masked-LM 
 ``transformers.BertForMaskedLM`` with the same config, fp32 and bf16 autocast, tokens/s and model
 FLOPs utilisation; peak memory (full mode) is measured in a fresh child process per case
 (``--memory-case``), because a process's peak RSS never goes down; (c) top-64 retrieval latency and recall vs exact;
-(d) WordPiece tokenization of Wikipedia text: our pipeline vs raw ``tokenizers`` batch encoding.
+(d) WordPiece tokenization of Wikipedia text: our pipeline vs raw ``tokenizers`` batch encoding;
+(e) LUKE training step (128 words + 32 entities), our ``luke`` vs ``transformers.LukeModel``, with
+entity-aware attention on and off (``aware_cost``: our aware step's extra time over our plain one).
 """
 import argparse
 import datetime
@@ -219,16 +221,14 @@ def run_memory_case(args, device):
 
 
 def retrieval_rows(args):
+    """A small in-process sweep; ``benchmarks/retrieval.py`` measures at 1M and on real embeddings."""
     from fairseq_plugins.retrieval.dense_index import DenseIndex
+    from retrieval import overlap, synthetic  # benchmarks/retrieval.py
 
     n, dim, k, n_queries = (20000 if args.quick else 100000), 384, 64, 256
-    rng = np.random.RandomState(0)
     # Learned embeddings have low intrinsic dimension; isotropic 384-d noise would be the worst case for
-    # graph/cell indexes instead. Here: 32 latent dimensions, 10% isotropic noise, norms within 30%.
-    latent = rng.randn(32, dim).astype(np.float32)
-    vectors = rng.randn(n, 32).astype(np.float32) @ latent + 0.1 * np.sqrt(32) * rng.randn(n, dim).astype(np.float32)
-    vectors *= rng.uniform(0.85, 1.15, (n, 1)).astype(np.float32) / np.linalg.norm(vectors, axis=1, keepdims=True)
-    queries = vectors[rng.choice(n, n_queries)] + 0.3 * rng.randn(n_queries, dim).astype(np.float32) / np.sqrt(dim)
+    # graph/cell indexes instead: 32 latent dimensions, 10% isotropic noise, norms within 15%.
+    vectors, queries = synthetic("latent", n, dim, 0), synthetic("latent", n_queries, dim, 1)
     indexes, build = {}, {}
     for kind in ("exact", "flat", "hnsw", "ivf"):
         start = time.perf_counter()
@@ -239,8 +239,7 @@ def retrieval_rows(args):
     truth = indexes["exact"].search(queries, k)[1]
     rows = []
     for kind, index in indexes.items():
-        found = index.search(queries, k)[1]
-        recall = np.mean([len(set(f) & set(t)) / k for f, t in zip(found, truth)])
+        recall = overlap(index.search(queries, k)[1], truth)
         rows.append(row("c", f"top-{k} {kind}", f"{n}x{dim}, {n_queries} queries batched", "fp32",
                         round(times[kind] / n_queries * 1e3, 3), "ms/query", args | {"device": "cpu"},
                         recall=round(float(recall), 3), build_s=round(build[kind], 1)))
@@ -285,12 +284,103 @@ def preprocessing_rows(args):
     return rows
 
 
+# ---- (e) LUKE ----------------------------------------------------------------------------------
+ENTITIES, ENTITY_VOCAB, MENTION_WORDS = 32, 1000, 3
+
+
+def luke_models(shape, aware, device, seed=0):
+    """Our ``luke`` encoder and ``transformers.LukeModel`` with one config (dropout 0.1, no LM head)."""
+    from transformers import LukeConfig as HfLukeConfig, LukeModel as HfLukeModel
+
+    from fairseq_plugins.models.luke import LukeConfig, LukeEncoder
+
+    layers, hidden, heads, ffn = SHAPES[shape]
+    _, dictionary = build_models(shape, device, which=())
+    torch.manual_seed(seed)
+    ours = LukeEncoder(LukeConfig(
+        encoder_layers=layers, encoder_embed_dim=hidden, encoder_attention_heads=heads, encoder_ffn_embed_dim=ffn,
+        entity_vocab_size=ENTITY_VOCAB, entity_padding_idx=0, entity_emb_size=hidden,
+        no_entity_aware_attention=not aware), dictionary, with_lm_head=False)
+    hf = HfLukeModel(HfLukeConfig(
+        vocab_size=len(dictionary), hidden_size=hidden, num_hidden_layers=layers, num_attention_heads=heads,
+        intermediate_size=ffn, max_position_embeddings=514, type_vocab_size=1, pad_token_id=dictionary.pad(),
+        entity_vocab_size=ENTITY_VOCAB, entity_emb_size=hidden, use_entity_aware_attention=aware),
+        add_pooling_layer=False)
+    return {"ours": ours.to(device), "hf": hf.to(device)}, dictionary
+
+
+def luke_batch(dictionary, device, seed=0):
+    """BATCH x SEQ words and BATCH x ENTITIES entities, each over MENTION_WORDS consecutive words."""
+    g = torch.Generator().manual_seed(seed)
+    tokens = torch.randint(dictionary.nspecial, len(dictionary), (BATCH, SEQ), generator=g)
+    entity_ids = torch.randint(1, ENTITY_VOCAB, (BATCH, ENTITIES), generator=g)
+    starts = torch.randint(1, SEQ - MENTION_WORDS, (BATCH, ENTITIES), generator=g)
+    positions = starts.unsqueeze(-1) + torch.arange(MENTION_WORDS)
+    return [t.to(device) for t in (tokens, entity_ids, positions)]
+
+
+def luke_step_fns(models, batch, dtype, device):
+    """Forward + backward + AdamW of each model on the mean square of its word and entity states."""
+    tokens, entity_ids, positions = batch
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=dtype == "bf16")
+    forward = {
+        "ours": lambda m: (lambda x, extra: (x, extra["entity_states"]))(
+            *m(tokens, features_only=True, entity_ids=entity_ids, entity_positions=positions)),
+        "hf": lambda m: (lambda out: (out.last_hidden_state, out.entity_last_hidden_state))(
+            m(input_ids=tokens, entity_ids=entity_ids, entity_position_ids=positions)),
+    }
+
+    def step(name, model):
+        opt = torch.optim.AdamW(model.parameters(), lr=1e-5)
+
+        def fn():
+            with autocast:
+                words, entities = forward[name](model)
+                loss = words.float().pow(2).mean() + entities.float().pow(2).mean()
+            loss.backward()
+            opt.step()
+            opt.zero_grad(set_to_none=True)
+        return fn
+    return {name: step(name, model) for name, model in models.items()}
+
+
+def luke_rows(args, device):
+    """Training step of our ``luke`` vs ``transformers.LukeModel``, entity-aware attention on and off,
+    all four models timed round-robin in one loop so that the ratios share the machine's state."""
+    rows, shape = [], "small" if args.quick else "bert-base"
+    reps = 2 if shape == "bert-base" and device.type == "cpu" else 3 if args.quick else 5
+    models = {}
+    for aware in (True, False):
+        pair, dictionary = luke_models(shape, aware, device)
+        models.update({(name, aware): model for name, model in pair.items()})
+    batch = luke_batch(dictionary, device)
+    for dtype in ("fp32", "bf16"):
+        fns = {}
+        for aware in (True, False):
+            pair = {name: models[(name, aware)] for name in ("ours", "hf")}
+            fns.update({(name, aware): fn for name, fn in luke_step_fns(pair, batch, dtype, device).items()})
+        times = interleaved(fns, reps, 1, device)
+        for aware in (True, False):
+            for name in ("ours", "hf"):
+                r = row("e", f"luke train step {name} {'entity-aware' if aware else 'plain attention'}",
+                        f"{shape} {BATCH}x({SEQ}+{ENTITIES})", dtype, round(BATCH * SEQ / times[(name, aware)]),
+                        "words/s", args)
+                if name == "ours":
+                    r.update(ratio=round(times[("hf", aware)] / times[("ours", aware)], 2), ratio_of="ours/hf")
+                    if aware:
+                        r.update(aware_cost=round(times[("ours", True)] / times[("ours", False)] - 1, 3))
+                rows.append(r)
+        print(f"  luke {shape} {dtype}: " + ", ".join(f"{n} {'aware' if a else 'plain'} {t:.3f}s"
+                                                      for (n, a), t in times.items()), file=sys.stderr)
+    return rows
+
+
 # ---- report ------------------------------------------------------------------------------------
 
 
 def markdown(rows):
     cols = ["section", "case", "shape", "dtype", "threads", "device", "value", "unit", "ratio", "ratio_of", "mfu",
-            "peak_mem_mb", "recall", "build_s"]
+            "peak_mem_mb", "recall", "build_s", "aware_cost"]
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     lines += ["| " + " | ".join(str(r.get(c, "")) for c in cols) + " |" for r in rows]
     return "\n".join(lines)
@@ -308,7 +398,7 @@ def main(argv=None):
     parser.add_argument("--device", default="cpu", choices=("cpu", "cuda"), help="where (a) and (b) run")
     parser.add_argument("--threads", type=int, default=torch.get_num_threads(), help="torch intra-op threads")
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory child processes")
-    parser.add_argument("--sections", default="abcd", help="which sections to run, e.g. ab")
+    parser.add_argument("--sections", default="abcde", help="which sections to run, e.g. ab")
     parser.add_argument("--out-dir", default=REPO / "benchmarks/results", type=Path)
     parser.add_argument("--memory-case", help=argparse.SUPPRESS)
     args = parser.parse_args(argv, namespace=Args())
@@ -325,7 +415,7 @@ def main(argv=None):
         section_rows, peak = matmul_peak(args, device)
         rows += section_rows
     for section, fn in (("b", lambda: encoder_rows(args, device, peak)), ("c", lambda: retrieval_rows(args)),
-                        ("d", lambda: preprocessing_rows(args))):
+                        ("d", lambda: preprocessing_rows(args)), ("e", lambda: luke_rows(args, device))):
         if section in args.sections:
             print(f"section {section} ...", file=sys.stderr)
             rows += fn()

@@ -6,6 +6,7 @@ subpackages are imported here; ``compat`` comes first because it adjusts how
 checkpoints load on the modern stack.
 """
 from . import compat  # noqa: F401  (must precede anything that loads checkpoints)
+from . import checkpoint_io  # noqa: F401  (atomic checkpoint copies, clear errors for bad files)
 from . import data, modules, optim  # noqa: F401
 from . import criterions, models, tasks  # noqa: F401
 

@@ -77,8 +77,20 @@ def parse_training_args(input_args=None):
     can only be undone on the parsed namespace. With tpu off, fairseq's own bf16 path runs: model
     and criterion cast to bfloat16, float inputs cast too, FP16Optimizer keeping fp32 master
     weights (no loss scaling). With torch_xla installed, fairseq's TPU behaviour is kept.
+
+    It also adds ``--resume-fallback`` (see :mod:`fairseq_plugins.checkpoint_io`).
     """
-    args = options.parse_args_and_arch(options.get_training_parser(), input_args=input_args)
+    parser = options.get_training_parser()
+    parser.add_argument("--resume-fallback", action="store_true",
+                        help="when checkpoint_last.pt (or --restore-file) is truncated or corrupt, resume from "
+                             "the newest readable checkpoint in --save-dir instead of stopping")
+    args = options.parse_args_and_arch(parser, input_args=input_args)
+    if args.resume_fallback:
+        from .checkpoint_io import resume_fallback
+
+        fallback = resume_fallback(args.save_dir, args.restore_file)
+        if fallback is not None:
+            args.restore_file = fallback
     if args.bf16 and importlib.util.find_spec("torch_xla") is None:
         args.tpu = False
     return args

@@ -9,6 +9,9 @@ unknown words come out as the vocabulary's own unknown token. Hence, for every t
 ``dictionary.encode_line(" ".join(tokenize(text)), add_if_not_exist=False, append_eos=False)``
 equals the original tokenizer's ids.
 
+:meth:`VocabTokenizer.encode_with_offsets` also gives each token's character span in the text,
+for tasks whose labels are character offsets or words (LEAR's spans, BIO tagging).
+
 :func:`tokenize_corpus` streams a text file through a tokenizer in chunks, optionally in worker
 processes, for ``scripts/tokenize_text.py``.
 """
@@ -18,22 +21,30 @@ import json
 import logging
 import multiprocessing
 import os
+import re
 from collections import deque
 from dataclasses import dataclass
-from typing import BinaryIO, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, TextIO, Tuple
+from typing import BinaryIO, Callable, Dict, Iterable, Iterator, List, NamedTuple, Optional, Sequence, TextIO, Tuple
 
 from .data.vocab_dictionary import VocabDictionary, read_vocab
 from .errors import InputError
 
-__all__ = ["KINDS", "VocabTokenizer", "WordPieceTokenizer", "ByteBPETokenizer", "SentencePieceTokenizer",
-           "CharTokenizer", "SpaceTokenizer", "build_tokenizer", "looks_uncased", "read_merges",
-           "CorpusStats", "tokenize_corpus"]
+__all__ = ["KINDS", "TokenOffsets", "VocabTokenizer", "WordPieceTokenizer", "ByteBPETokenizer",
+           "SentencePieceTokenizer", "CharTokenizer", "SpaceTokenizer", "build_tokenizer", "looks_uncased",
+           "read_merges", "CorpusStats", "tokenize_corpus"]
 
 logger = logging.getLogger(__name__)
 
 KINDS = ("bert", "sentencepiece", "char", "space", "bytebpe")
 # BERT's own limit: longer words become the unknown token.
 MAX_WORDPIECE_CHARS = 100
+
+
+class TokenOffsets(NamedTuple):
+    """Ids of one text and, per id, its ``(start, end)`` character span in that text (end exclusive)."""
+
+    ids: List[int]
+    offsets: List[Tuple[int, int]]
 
 
 class VocabTokenizer:
@@ -55,6 +66,21 @@ class VocabTokenizer:
     def tokenize(self, text: str) -> List[str]:
         return self.tokenize_batch([text])[0]
 
+    def encode_with_offsets(self, texts: Sequence[str]) -> List[TokenOffsets]:
+        """The ids of :meth:`encode_batch` with each token's character span in the original text.
+
+        Spans index the text as given (before lower-casing or accent stripping) and cover only
+        what the token stands for: surrounding whitespace is trimmed, so a token of whitespace
+        alone (sentencepiece's ``▁``, byte-level ``Ġ``) has an empty span at its position. A word
+        split into pieces gives consecutive spans; a character BERT reads as ``[UNK]`` keeps its span.
+        """
+        texts = list(texts)
+        return [TokenOffsets(ids, [_trim_span(text, span) for span in offsets])
+                for text, (ids, offsets) in zip(texts, self._encode_offsets(texts))]
+
+    def _encode_offsets(self, texts: List[str]) -> List[Tuple[List[int], List[Tuple[int, int]]]]:
+        raise NotImplementedError(f"{type(self).__name__} gives no character offsets")
+
 
 class _EngineTokenizer(VocabTokenizer):
     """A tokenizer run by an HF ``tokenizers.Tokenizer``, which batches in Rust."""
@@ -65,6 +91,10 @@ class _EngineTokenizer(VocabTokenizer):
 
     def encode_batch(self, texts):
         return [e.ids for e in self._engine.encode_batch_fast(list(texts), add_special_tokens=False)]
+
+    def _encode_offsets(self, texts):
+        # The engine tracks every normalisation (lower-casing, accents), so offsets are the input's.
+        return [(e.ids, e.offsets) for e in self._engine.encode_batch(texts, add_special_tokens=False)]
 
 
 class WordPieceTokenizer(_EngineTokenizer):
@@ -151,6 +181,13 @@ class SentencePieceTokenizer(VocabTokenizer):
             texts = [t.lower() for t in texts]
         return self._processor.encode(list(texts), out_type=int)
 
+    def _encode_offsets(self, texts):
+        lowered = [_lower_with_origin(t) if self.lowercase else (t, None) for t in texts]
+        out = []
+        for (text, origin), mapping in zip(lowered, self._processor.encode_as_offset_mapping([t for t, _ in lowered])):
+            out.append((list(mapping["ids"]), [_to_original(span, origin) for span in mapping["offsets"]]))
+        return out
+
 
 class _LookupTokenizer(VocabTokenizer):
     """UER-py's vocabulary-lookup tokenizers: split the text, map each piece, unknown -> unk."""
@@ -163,10 +200,24 @@ class _LookupTokenizer(VocabTokenizer):
 
     def encode_batch(self, texts):
         get, unk = self._ids.get, self.unk_index
-        return [[get(piece, unk) for piece in self._split(t.lower() if self.lowercase else t)] for t in texts]
+        out = []
+        for t in texts:
+            t = t.lower() if self.lowercase else t
+            out.append([get(t[start:end], unk) for start, end in self._spans(t)])
+        return out
+
+    def _encode_offsets(self, texts):
+        get, unk = self._ids.get, self.unk_index
+        out = []
+        for text in texts:
+            text, origin = _lower_with_origin(text) if self.lowercase else (text, None)
+            spans = list(self._spans(text))
+            out.append(([get(text[s:e], unk) for s, e in spans], [_to_original(span, origin) for span in spans]))
+        return out
 
     @staticmethod
-    def _split(text: str) -> Iterable[str]:
+    def _spans(text: str) -> Iterable[Tuple[int, int]]:
+        """Character spans of the pieces, in order."""
         raise NotImplementedError
 
 
@@ -174,16 +225,49 @@ class CharTokenizer(_LookupTokenizer):
     """Every non-whitespace character is a token (UER-py ``char``, as used for Chinese)."""
 
     @staticmethod
-    def _split(text):
-        return (c for c in text if not c.isspace())
+    def _spans(text):
+        return ((i, i + 1) for i, c in enumerate(text) if not c.isspace())
 
 
 class SpaceTokenizer(_LookupTokenizer):
     """Whitespace-separated tokens (UER-py ``space``), for text that is already tokenized."""
 
     @staticmethod
-    def _split(text):
-        return text.split()
+    def _spans(text):
+        return (m.span() for m in _NON_SPACE.finditer(text))
+
+
+_NON_SPACE = re.compile(r"\S+")
+
+
+def _lower_with_origin(text: str) -> Tuple[str, Optional[List[int]]]:
+    """``text.lower()`` and, when that changes the length (e.g. ``İ`` becomes two characters), the
+    original index of each lowered character (None: positions are unchanged)."""
+    lowered = text.lower()
+    if len(lowered) == len(text):
+        return lowered, None
+    origin = [i for i, c in enumerate(text) for _ in c.lower()]
+    if len(origin) != len(lowered):  # context-dependent lower-casing changed the length: map char by char
+        lowered = "".join(c.lower() for c in text)
+    return lowered, origin
+
+
+def _to_original(span: Tuple[int, int], origin: Optional[List[int]]) -> Tuple[int, int]:
+    """A span of the lowered text as a span of the original (see :func:`_lower_with_origin`)."""
+    if origin is None:
+        return span
+    start, end = span
+    first = origin[start] if start < len(origin) else (origin[-1] + 1 if origin else 0)
+    return (first, origin[end - 1] + 1) if end > start else (first, first)
+
+
+def _trim_span(text: str, span: Tuple[int, int]) -> Tuple[int, int]:
+    start, end = span
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
 
 
 def build_tokenizer(kind: str, vocab_path, merges_path=None, spm_model_path=None,
@@ -327,7 +411,7 @@ def tokenize_corpus(tokenizer: VocabTokenizer, source: BinaryIO, source_name: st
     """
     stats = CorpusStats()
     chunks = _read_chunks(source, source_name, chunk_lines)
-    for block, chunk_stats in _map_chunks(tokenizer, chunks, workers):
+    for block, chunk_stats in _map_chunks(_tokenize_chunk, tokenizer, chunks, workers):
         sink.write(block)
         stats.add(chunk_stats)
         if progress is not None:
@@ -350,15 +434,17 @@ def _read_chunks(source: BinaryIO, name: str, chunk_lines: int) -> Iterator[List
         yield chunk
 
 
-def _map_chunks(tokenizer, chunks, workers):
+def _map_chunks(function, state, chunks, workers):
+    """``function(state, chunk)`` per chunk, in order; with ``workers > 1`` in worker processes that get
+    ``state`` once, at most two chunks per worker in flight. ``function`` must be module-level (picklable)."""
     if workers <= 1:
         for chunk in chunks:
-            yield _tokenize_chunk(tokenizer, chunk)
+            yield function(state, chunk)
         return
-    with multiprocessing.Pool(workers, initializer=_init_worker, initargs=(tokenizer,)) as pool:
+    with multiprocessing.Pool(workers, initializer=_init_worker, initargs=(state,)) as pool:
         pending = deque()
         for chunk in chunks:
-            pending.append(pool.apply_async(_worker_chunk, (chunk,)))
+            pending.append(pool.apply_async(_worker_chunk, (function, chunk)))
             if len(pending) >= 2 * workers:
                 yield pending.popleft().get()
         while pending:
@@ -379,15 +465,15 @@ def _tokenize_chunk(tokenizer: VocabTokenizer, texts: List[str]) -> Tuple[str, C
     return "\n".join(out), stats
 
 
-_WORKER_TOKENIZER: Optional[VocabTokenizer] = None
+_WORKER_STATE = None  # a worker process's tokenizer (or other state of _map_chunks)
 
 
-def _init_worker(tokenizer: VocabTokenizer):
-    global _WORKER_TOKENIZER
+def _init_worker(state):
+    global _WORKER_STATE
     # One Rust thread per worker process: the processes are the parallelism.
     os.environ["TOKENIZERS_PARALLELISM"] = "false"
-    _WORKER_TOKENIZER = tokenizer
+    _WORKER_STATE = state
 
 
-def _worker_chunk(texts: List[str]) -> Tuple[str, CorpusStats]:
-    return _tokenize_chunk(_WORKER_TOKENIZER, texts)
+def _worker_chunk(function, texts: List[str]):
+    return function(_WORKER_STATE, texts)

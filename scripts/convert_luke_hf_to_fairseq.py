@@ -27,6 +27,8 @@ def main(argv=None):
                         help="override the config's use_entity_aware_attention (LUKE fine-tunes with it on)")
     parser.add_argument("--entity-emb-size", type=int, help="LUKE-lite from BERT/RoBERTa: entity table width "
                                                             "(default: the hidden size)")
+    parser.add_argument("--entity-vocab", help="BERT/RoBERTa: a fresh entity table of this vocabulary instead of "
+                                               "LUKE-lite's (to start entity pre-training)")
     parser.add_argument("--seed", type=int, default=1, help="initialisation seed for weights the source lacks")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
@@ -40,7 +42,8 @@ def main(argv=None):
                 parser.error("--hf-dir is required")
             aware = None if args.entity_aware_attention is None else args.entity_aware_attention == "on"
             report = luke_hf_to_fairseq(args.hf_dir, args.out_dir, entity_emb_size=args.entity_emb_size,
-                                        entity_aware_attention=aware, seed=args.seed)
+                                        entity_aware_attention=aware, seed=args.seed,
+                                        entity_vocab_path=args.entity_vocab)
     except InputError as e:
         sys.exit(f"error: {e}")
     print(report.summary())

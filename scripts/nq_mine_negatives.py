@@ -20,12 +20,12 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def main(argv=None):
     sys.path.insert(0, REPO)
     from fairseq_plugins.data.nq_format import ReadStats, read_nq
-    from fairseq_plugins.models.nq_decoding import (candidate_probabilities, load_readers_for, reader_arguments,
-                                                    score_rows)
+    from fairseq_plugins.models.nq_decoding import candidate_probabilities, score_rows
+    from fairseq_plugins.models.reader_checkpoints import load_readers_for, reader_arguments
 
     args = reader_arguments(__doc__, "jsonl of candidate distributions").parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s | %(levelname)s | %(name)s | %(message)s")
-    models, weights, task, device = load_readers_for(args)
+    models, weights, task, device = load_readers_for(args, "nq_reader")
 
     def negatives(example):
         gold = example.gold

@@ -14,11 +14,11 @@ from collections import defaultdict
 
 import torch
 
-from fairseq_plugins.conversion.fairseq_checkpoint import load_checkpoint
 from fairseq_plugins.criterions.luke_span_ner import span_logits
 from fairseq_plugins.data.conll import read_conll
 from fairseq_plugins.data.luke_ner import IGNORE, greedy_decode
 from fairseq_plugins.errors import InputError
+from fairseq_plugins.luke_prediction import add_checkpoint_args, batches, format_table, load_for_prediction
 from fairseq_plugins.metrics.seqeval import entity_f1, spans_to_iob2
 
 
@@ -26,15 +26,13 @@ def predict(task, model, path, batch_size=8):
     """Per sentence of ``path``: IOB2 tags of the greedy decode over all its spans."""
     dataset = task.build_dataset(path)
     scores, labels, spans = defaultdict(list), defaultdict(list), defaultdict(list)
-    with torch.no_grad():
-        for i in range(0, len(dataset), batch_size):
-            sample = dataset.collater([dataset[j] for j in range(i, min(i + batch_size, len(dataset)))])
-            best, predicted = span_logits(model, sample).max(-1)
-            for b, sentence in enumerate(sample["id"].tolist()):
-                real = sample["target"][b].ne(IGNORE)
-                scores[sentence].append(best[b][real])
-                labels[sentence].append(predicted[b][real])
-                spans[sentence].append(sample["spans"][b][real])
+    for sample in batches(dataset, batch_size):
+        best, predicted = span_logits(model, sample).max(-1)
+        for b, sentence in enumerate(sample["id"].tolist()):
+            real = sample["target"][b].ne(IGNORE)
+            scores[sentence].append(best[b][real])
+            labels[sentence].append(predicted[b][real])
+            spans[sentence].append(sample["spans"][b][real])
     sentences = [s for d in read_conll(path, task.cfg.tagging_scheme) for s in d.sentences]
     tags = []
     for index, sentence in enumerate(sentences):
@@ -47,17 +45,13 @@ def predict(task, model, path, batch_size=8):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--checkpoint", required=True)
+    add_checkpoint_args(parser)
     parser.add_argument("--input", required=True, help="CoNLL file to label (its tags are the gold)")
     parser.add_argument("--output", required=True, help="predictions: word gold predicted")
-    parser.add_argument("--data", help="override the training data folder stored in the checkpoint")
-    parser.add_argument("--vocab-dir", help="override the vocabulary folder stored in the checkpoint")
-    parser.add_argument("--batch-size", type=int, default=8)
     args = parser.parse_args(argv)
-    overrides = {k: v for k, v in (("data", args.data), ("vocab_dir", args.vocab_dir)) if v}
     try:
-        _, task, model = load_checkpoint(args.checkpoint, arg_overrides=overrides)
-        sentences, tags = predict(task, model.eval(), args.input, args.batch_size)
+        task, model = load_for_prediction(args)
+        sentences, tags = predict(task, model, args.input, args.batch_size)
     except InputError as e:
         sys.exit(f"error: {e}")
     with open(args.output, "w", encoding="utf-8") as f:
@@ -67,6 +61,9 @@ def main(argv=None):
     counts = entity_f1([s.tags for s in sentences], tags)
     print(f"{len(sentences)} sentences, {counts.gold} gold entities, {counts.predicted} predicted: "
           f"precision {100 * counts.precision:.2f} recall {100 * counts.recall:.2f} F1 {100 * counts.f1:.2f}")
+    print(format_table(["entity-level micro", "gold", "predicted", "correct", "precision %", "recall %", "F1 %"],
+                       [("seqeval", counts.gold, counts.predicted, counts.true_positives, 100 * counts.precision,
+                         100 * counts.recall, 100 * counts.f1)]))
 
 
 if __name__ == "__main__":

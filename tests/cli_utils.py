@@ -100,12 +100,7 @@ def train(data_bin, save_dir, *extra, **kwargs):
 
 def train_inner_logs(output):
     """The per-update ``train_inner`` records of a ``--log-format json`` run."""
-    records = []
-    for line in output.splitlines():
-        start = line.find("{")
-        if "| train_inner |" in line and start >= 0:
-            records.append(json.loads(line[start:]))
-    return records
+    return json_logs(output, "train_inner")
 
 
 def train_distributed(nproc, data_bin, save_dir, *extra, **kwargs):

@@ -154,3 +154,20 @@ def test_marker_missing_from_vocabulary_is_an_input_error(tmp_path):
     vocab.write_text("[PAD]\n[UNK]\n[CLS]\n[SEP]\nword\n")
     with pytest.raises(InputError, match=r"mention start token '\[unused0\]' is not in the vocabulary"):
         BlinkInputBuilder(build_tokenizer("bert", vocab))
+
+
+def test_crossencoder_examples_are_filtered_by_pair_length_not_by_k_pairs():
+    """64 candidates x 256 tokens must not count as one 16k-token sequence against --max-positions."""
+    import numpy as np
+    import torch
+    from fairseq.data import data_utils
+
+    from fairseq_plugins.data.blink_datasets import BlinkCrossencoderDataset
+
+    contexts = [torch.tensor([5, 6, 7])] * 2
+    dataset = BlinkCrossencoderDataset(contexts, [torch.tensor([5, 8, 7])], [np.zeros(64, dtype=np.int64)] * 2,
+                                       np.zeros(2, dtype=np.int64), pad=0, pair_builder=BlinkInputBuilder.pair,
+                                       max_length=256)
+    kept, ignored = data_utils._filter_by_size_dynamic(np.arange(2), dataset.size, 512)
+    assert list(kept) == [0, 1] and not ignored
+    assert dataset.num_tokens(0) == 64 * 256  # token-based batching still counts every pair

@@ -127,6 +127,20 @@ def test_converted_bert_initialises_both_towers(data, tmp_path):
     for tower in (model.context_tower, model.candidate_tower):
         for name, tensor in tower.encoder.state_dict().items():
             torch.testing.assert_close(tensor, source[f"encoder.{name}"], msg=name)
+
+    # Mean pooling ignores padding; --normalize gives unit entities and mentions at --similarity-scale.
+    task, model = load_blink(pretrained_encoder=str(pretrained), vocab=str(data / "vocab.txt"),
+                             representation="mean", normalize=True)
+    short, long = [5, 9, 10, 6], [5, 9, 10, 11, 12, 13, 6]
+    with torch.no_grad():
+        alone = model.encode_candidates(torch.tensor([short]))
+        batch = model.encode_candidates(torch.tensor([short + [0] * 3, long]))
+        features, _ = model.candidate_tower.encoder(torch.tensor([short]), features_only=True)
+        contexts = model.encode_contexts(torch.tensor([short + [0] * 3, long]))
+    torch.testing.assert_close(batch[0], alone[0], atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(alone[0], torch.nn.functional.normalize(features[0].mean(0), dim=0))
+    torch.testing.assert_close(batch.norm(dim=1), torch.ones(2))
+    torch.testing.assert_close(contexts.norm(dim=1), torch.full((2,), 20.0))
     # Sizes come from the checkpoint (no size flags), and the trained checkpoint no longer needs it.
     fairseq_train(data, tmp_path / "ckpt", "blink_biencoder", "blink_in_batch", "blink_biencoder",
                   "--vocab", data / "vocab.txt", "--pretrained-encoder", pretrained, "--max-positions", "64",

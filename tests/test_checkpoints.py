@@ -17,6 +17,7 @@ from fairseq import checkpoint_utils
 
 import cli_utils
 import fairseq_plugins  # noqa: F401  (applies compat in this process too)
+from fairseq_plugins.errors import InputError
 
 
 @pytest.fixture(scope="module")
@@ -122,6 +123,84 @@ def test_arbitrary_pickles_are_still_refused(tmp_path, payload):
 
     with pytest.raises(pickle.UnpicklingError, match="Weights only load failed"):
         torch.load(path)
-    with pytest.raises(pickle.UnpicklingError, match="Weights only load failed"):
+    with pytest.raises(InputError, match="weights-only loader refuses") as err:
         checkpoint_utils.load_checkpoint_to_cpu(str(path))
+    assert isinstance(err.value.__cause__, pickle.UnpicklingError)
     assert not marker.exists()
+
+
+# ---- complete or absent; a bad file gets one clear error ------------------------------------------
+
+def truncated_copy(src, dst):
+    data = open(src, "rb").read()
+    with open(dst, "wb") as f:
+        f.write(data[: len(data) // 2])
+    return dst
+
+
+def test_checkpoint_copy_is_atomic(run, tmp_path, monkeypatch):
+    """fairseq copies its first checkpoint to checkpoint_last.pt; a copy that dies leaves the old file."""
+    from fairseq.file_io import PathManager
+
+    _, save_dir, _ = run
+    dst = tmp_path / "checkpoint_last.pt"
+    dst.write_bytes(b"previous")
+
+    def dies(*args, **kwargs):
+        raise KeyboardInterrupt("killed mid-copy")
+
+    monkeypatch.setattr(shutil, "copyfileobj", dies)
+    with pytest.raises(KeyboardInterrupt):
+        PathManager.copy(str(save_dir / "checkpoint_1_2.pt"), str(dst), overwrite=True)
+    assert dst.read_bytes() == b"previous" and os.listdir(tmp_path) == ["checkpoint_last.pt"]
+    monkeypatch.undo()
+    assert PathManager.copy(str(save_dir / "checkpoint_1_2.pt"), str(dst), overwrite=True)
+    assert dst.read_bytes() == (save_dir / "checkpoint_1_2.pt").read_bytes()
+
+
+def test_truncated_checkpoint_last_stops_resume_naming_it(run, tmp_path):
+    data_bin, save_dir, _ = run
+    shutil.copy(save_dir / "checkpoint_1_2.pt", tmp_path / "checkpoint_1_2.pt")
+    truncated_copy(save_dir / "checkpoint_last.pt", tmp_path / "checkpoint_last.pt")
+    with pytest.raises(RuntimeError) as err:
+        cli_utils.train(data_bin, tmp_path, max_update=4)
+    message = str(err.value)
+    assert f"{tmp_path / 'checkpoint_last.pt'}: cannot be loaded: the checkpoint is truncated or corrupt" in message
+    assert "checkpoint_1_2.pt" in message and "--resume-fallback" in message
+
+
+def test_resume_fallback_takes_the_newest_readable_checkpoint(run, tmp_path):
+    data_bin, save_dir, straight = run
+    shutil.copy(save_dir / "checkpoint_1_2.pt", tmp_path / "checkpoint_1_2.pt")
+    truncated_copy(save_dir / "checkpoint_last.pt", tmp_path / "checkpoint_last.pt")
+    proc = cli_utils.run_script("train", *cli_utils.train_args(data_bin, tmp_path, "--resume-fallback", max_update=4))
+    assert "resuming from" in proc.stdout + proc.stderr and "@ 2 updates" in proc.stdout
+    assert losses(proc) == pytest.approx({3: straight[3], 4: straight[4]}, abs=2e-3)
+
+
+def test_truncated_checkpoint_for_evaluation_and_conversion(run, tmp_path):
+    from fairseq_plugins.conversion.fairseq_checkpoint import load_checkpoint
+
+    _, save_dir, _ = run
+    bad = truncated_copy(save_dir / "checkpoint_last.pt", tmp_path / "model.pt")
+    with pytest.raises(InputError, match="truncated or corrupt"):
+        checkpoint_utils.load_model_ensemble([str(bad)])
+    with pytest.raises(InputError, match=str(bad)):
+        load_checkpoint(str(bad))
+    proc = subprocess.run([str(cli_utils.BIN / "python"), str(cli_utils.REPO / "scripts" / "convert_fairseq_to_hf.py"),
+                           "--checkpoint", str(bad), "--out-dir", str(tmp_path / "hf")], capture_output=True, text=True)
+    assert proc.returncode != 0 and str(bad) in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_same_seed_same_loss_curve(run, tmp_path):
+    data_bin, _, straight = run
+    again = cli_utils.train(data_bin, tmp_path, "--no-save", max_update=4)
+    assert losses(again) == straight
+
+
+def test_non_finite_gradients_name_the_update_and_batch(run, tmp_path):
+    data_bin, _, _ = run
+    with pytest.raises(RuntimeError) as err:
+        cli_utils.train(data_bin, tmp_path, "--lr", "1e30", max_update=6)
+    message = str(err.value)
+    assert "gradients are Nan/Inf at update" in message and "example ids in the batch: [" in message

@@ -41,7 +41,7 @@ def randomize(model):
     torch.manual_seed(1)
     with torch.no_grad():
         for name, p in model.named_parameters():
-            if "LayerNorm" in name or "layer_norm" in name or name.endswith("bias"):
+            if "LayerNorm" in name or "layer_norm" in name or ".ln_" in name or name.endswith("bias"):
                 p.normal_(mean=1.0 if name.endswith("weight") else 0.0, std=0.2)
     return model.eval()
 

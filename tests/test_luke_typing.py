@@ -1,11 +1,12 @@
 """LUKE entity typing and relation classification: LUKE's micro P/R/F1, readers, inputs, CLI training."""
 import json
+import os
 import random
 
 import pytest
 import torch
 
-from cli_utils import BIN, USER_DIR, json_logs, run_cli, write_lines
+from cli_utils import BIN, REPO, USER_DIR, json_logs, run_cli, write_lines
 from fairseq_plugins.data.json_files import read_json_records
 from fairseq_plugins.data.luke_inputs import MentionStats, mark_mentions, span_positions
 from fairseq_plugins.data.luke_relation import read_tacred
@@ -187,3 +188,109 @@ def test_fairseq_train_relation_classification_loss_falls(tmp_path):
     assert len(train) == 10 and train[-1] < 0.5 * train[0], train
     assert float(json_logs(out, "valid")[-1]["valid_f1"]) > 80
     assert "3 labels: no_relation, org:city_of_headquarters, per:employee_of" in out
+
+
+# ---- Hugging Face LukeFor*Classification heads ----------------------------------------------------------
+
+HEAD_CASES = {  # class, labels in a deliberately unsorted Hugging Face order
+    "LukeForEntityClassification": ["time", "person", "location"],
+    "LukeForEntityPairClassification": ["per:title", "no_relation", "org:founded"],
+    "LukeForEntitySpanClassification": ["NIL", "PER", "LOC", "ORG"],
+}
+
+
+@pytest.mark.parametrize("architecture", sorted(HEAD_CASES))
+def test_classification_heads_convert_with_logit_parity_and_back(tmp_path, architecture):
+    transformers = pytest.importorskip("transformers")
+    from test_conversion import randomize
+    from test_luke_model import ENTITY_PAD, SMALL, inputs, load, save_luke
+    from fairseq_plugins.conversion.luke import luke_fairseq_to_hf, luke_hf_to_fairseq
+
+    labels = HEAD_CASES[architecture]
+    config = transformers.LukeConfig(**SMALL, id2label=dict(enumerate(labels)),
+                                     label2id={label: i for i, label in enumerate(labels)})
+    hf_class = getattr(transformers, architecture)
+    hf = randomize(hf_class(config)).eval()
+    path = save_luke(hf, tmp_path / "hf")
+    vocab = json.load(open(os.path.join(path, "vocab.json")))
+    write_lines(os.path.join(path, "vocab.txt"), sorted(vocab, key=vocab.get))  # a tokenizer our tasks can build
+    report = luke_hf_to_fairseq(path, str(tmp_path / "fs"))
+    assert report.unused == []
+    model = load(tmp_path / "fs")
+    tokens, types, entity_ids, positions, entity_types = inputs()
+    kwargs = dict(input_ids=tokens, attention_mask=tokens.ne(1).long(), token_type_ids=types,
+                  entity_ids=entity_ids, entity_attention_mask=entity_ids.ne(ENTITY_PAD).long(),
+                  entity_position_ids=positions, entity_token_type_ids=entity_types)
+    starts, ends = positions[..., 0].clamp(min=0), positions.max(-1).values.clamp(min=0)
+    if architecture == "LukeForEntitySpanClassification":
+        kwargs.update(entity_start_positions=starts, entity_end_positions=ends)
+    with torch.no_grad():
+        expected = hf(**kwargs).logits
+        words, extra = model(tokens, features_only=True, segment_labels=types, entity_ids=entity_ids,
+                             entity_positions=positions, entity_segments=entity_types)
+        (name, head), = model.entity_heads.items()
+        if architecture == "LukeForEntitySpanClassification":
+            ours = head(words, extra["entity_states"], starts, ends)
+        else:
+            ours = head(extra["entity_states"])
+    task_labels = load_labels(tmp_path / "fs", architecture, labels)
+    columns = [labels.index(label) if label != "NIL" else 0 for label in task_labels]
+    real = entity_ids.ne(ENTITY_PAD) if ours.dim() == 3 else torch.ones(ours.size(0), dtype=torch.bool)
+    assert (ours - expected[..., columns])[real].abs().max() <= 1e-5
+    # back to Hugging Face: the same classifier under our label order
+    luke_fairseq_to_hf(str(tmp_path / "fs" / "model.pt"), str(tmp_path / "back"))
+    again = hf_class.from_pretrained(tmp_path / "back").eval()
+    assert [again.config.id2label[i] for i in range(len(labels))] == task_labels
+    with torch.no_grad():
+        assert torch.equal(again(**kwargs).logits, expected[..., columns])
+    if architecture != "LukeForEntitySpanClassification":
+        check_predictions(tmp_path, architecture, task_labels)
+
+
+def check_predictions(tmp_path, architecture, labels):
+    """scripts/predict_luke.py on the converted model, no training: one JSON line per example, metric table."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("predict_luke", REPO / "scripts" / "predict_luke.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    rng = random.Random(0)
+    if architecture == "LukeForEntityClassification":
+        records = [open_entity_record(f"w{rng.randint(5, 50)} w{rng.randint(5, 50)} w{k} w{rng.randint(5, 50)}",
+                                      f"w{k}", rng.sample(labels, rng.randint(0, 2))) for k in (1, 2, 3, 4)]
+    else:
+        records = [{"token": [f"w{rng.randint(5, 50)}" for _ in range(6)], "subj_start": 0, "subj_end": 1,
+                    "obj_start": 3, "obj_end": 3, "relation": rng.choice(labels)} for _ in range(4)]
+    path = tmp_path / "input.json"
+    path.write_text(json.dumps(records))
+    out = tmp_path / "pred.jsonl"
+    import contextlib
+    import io
+
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        script.main(["--checkpoint", str(tmp_path / "fs" / "model.pt"), "--input", str(path), "--output", str(out)])
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(rows) == 4 and all(set(r["scores"]) == set(labels) for r in rows)
+    tp = predicted = gold = 0
+    for row, record in zip(rows, records):
+        assert "text" in row and row["line"] >= 1
+        if architecture == "LukeForEntityClassification":
+            assert row["mention"] == record["sent"][record["start"]:record["end"]]
+            assert row["predicted"] == [label for label in labels if row["scores"][label] > 0.5]
+            tp += len(set(row["predicted"]) & set(row["gold"]))
+            predicted, gold = predicted + len(row["predicted"]), gold + len(row["gold"])
+        else:
+            assert row["predicted"] == max(row["scores"], key=row["scores"].get)
+            tp += row["predicted"] == row["gold"] != "no_relation"
+            predicted += row["predicted"] != "no_relation"
+            gold += row["gold"] != "no_relation"
+    table = printed.getvalue().splitlines()[-1].split()
+    assert [int(x) for x in table[1:4]] == [gold, predicted, tp], printed.getvalue()
+
+
+def load_labels(folder, architecture, hf_labels):
+    """Our task's label order: sorted (typing), no_relation first (relations), NIL then as given (NER)."""
+    if architecture == "LukeForEntitySpanClassification":
+        return hf_labels
+    return (folder / "labels.txt").read_text().split()

@@ -1,10 +1,11 @@
 """The NQ pipeline on the ten real rows: stage-1 fairseq-train, mining, stage-2 training, ensemble prediction."""
 import json
+import logging
 import shutil
 
 import pytest
 
-from cli_utils import BIN, USER_DIR, json_logs, run_cli, run_script
+from cli_utils import BIN, USER_DIR, json_logs, load_script, run_cli, run_script
 from lear_fixtures import minilm_vocab
 from test_nq_data import NQ_SAMPLE, needs_sample
 
@@ -31,7 +32,7 @@ def data(tmp_path_factory):
     return root
 
 
-def test_stage1_mining_stage2_and_ensemble_prediction(data, tmp_path):
+def test_stage1_mining_stage2_and_ensemble_prediction(data, tmp_path, caplog):
     stage1 = nq_train(data, tmp_path / "stage1", "--max-epoch", "8")
     valid = [r["valid_loss"] for r in json_logs(stage1.stdout + stage1.stderr, "valid")]
     assert len(valid) == 8 and float(valid[-1]) < float(valid[0])
@@ -71,3 +72,22 @@ def test_stage1_mining_stage2_and_ensemble_prediction(data, tmp_path):
     metrics = json.loads(proc.stdout[proc.stdout.index("{"):])
     assert metrics["non_null_threshold"] == 1 and 0 <= metrics["kaggle-micro-f1"] <= 1
     assert len((tmp_path / "submission.csv").read_text().splitlines()) == 1 + 2 * len(rows)
+
+    # candidate pruning (in-process): a cascade keeps at most 3, then 1 candidate per row
+    pruned, predict = tmp_path / "pruned.json", load_script("nq_predict")
+    inputs = [str(p) for p in sorted(NQ_SAMPLE.glob("*.json"))]
+    with caplog.at_level(logging.INFO):
+        predict.main(["--checkpoint", str(checkpoint), "--input", *inputs, "--output", str(pruned), "--prune",
+                      str(checkpoint), "3", "0.0", "--prune", str(checkpoint), "1", "0.0", "--cpu"])
+    total = sum(len(r["long_answer_candidates"]) for r in rows.values())
+    assert f"10 rows, 30 of {total} candidates kept, 0 rows left" in caplog.text
+    assert "10 rows, 10 of 30 candidates kept, 0 rows left" in caplog.text
+    for p in json.loads(pruned.read_text())["predictions"]:  # the survivor is the long answer
+        candidates = rows[p["example_id"]]["long_answer_candidates"]
+        assert [p["long_answer"]["start_token"], p["long_answer"]["end_token"]] in [
+            [c["start_token"], c["end_token"]] for c in candidates]
+    with caplog.at_level(logging.INFO):
+        predict.main(["--checkpoint", str(checkpoint), "--input", *inputs[:2], "--output", str(pruned), "--prune",
+                      str(checkpoint), "5", "1.0", "--cpu"])  # p > 1 keeps nothing: no answer
+    assert "2 rows left without a candidate" in caplog.text
+    assert all(p["long_answer"]["start_token"] == -1 for p in json.loads(pruned.read_text())["predictions"])

@@ -3,7 +3,7 @@ import random
 
 import pytest
 
-from cli_utils import BIN, USER_DIR, json_logs, run_cli, run_script, write_lines
+from cli_utils import BIN, USER_DIR, json_logs, load_script, run_cli, run_script, write_lines
 from fairseq_plugins.data.uer_classification import check_labels, encode_examples, read_classification_tsv
 from fairseq_plugins.errors import InputError
 from fairseq_plugins.tokenization import build_tokenizer
@@ -142,3 +142,118 @@ def test_book_review_smoke(tmp_path):
                     "--max-update", "3", "--max-epoch", "1", "--no-save")
     (valid,) = json_logs(out.stdout + out.stderr, "valid")
     assert 0 <= float(valid["valid_accuracy"]) <= 1 and "valid_f1_1" in valid
+
+
+def test_multi_task_shares_the_encoder_and_logs_each_data_set(tmp_path):
+    rng = random.Random(2)
+    a, b = tmp_path / "task_a", tmp_path / "task_b"
+    for folder in (a, b):
+        write_split(folder / "train.tsv", 96, rng)
+        write_split(folder / "dev.tsv", 24, rng)
+    # task_b has 2 labels: map group 2 to label 1
+    for split in ("train", "dev"):
+        path = b / f"{split}.tsv"
+        path.write_text(path.read_text().replace("\n2\t", "\n1\t"), encoding="utf-8")
+    vocab = write_vocab(tmp_path / "vocab.txt")
+    out = fine_tune(f"{a}:{b}", vocab, tmp_path / "ckpt", "--pooling", "mean", "--max-epoch", "3", "--batch-size", "24")
+    valid = json_logs(out.stdout + out.stderr, "valid")[-1]
+    assert {"valid_task_a_accuracy", "valid_task_b_accuracy", "valid_task_a_f1_2", "valid_task_b_f1_1"} <= set(valid)
+    assert "valid_task_b_f1_2" not in valid  # each data set has its own label count
+    assert float(valid["valid_task_a_accuracy"]) >= 0.8 and float(valid["valid_task_b_accuracy"]) >= 0.8
+
+    test = write_lines(tmp_path / "test.tsv", ["label\ttext_a", "0\tg0w1 g0w2 g0w3", "1\tg2w0 g2w4"])
+    prediction = tmp_path / "prediction.tsv"
+    infer = load_script("uer_infer_classifier")
+    with pytest.raises(InputError, match="--dataset"):
+        infer.main(["--load-model-path", str(tmp_path / "ckpt" / "checkpoint_best.pt"), "--test-path", str(test),
+                    "--prediction-path", str(prediction), "--cpu"])
+    infer.main(["--load-model-path", str(tmp_path / "ckpt" / "checkpoint_best.pt"), "--test-path", str(test),
+                "--prediction-path", str(prediction), "--dataset", "task_b", "--output-prob", "--cpu"])
+    rows = [line.split("\t") for line in prediction.read_text().splitlines()[1:]]
+    assert [len(r[1].split()) for r in rows] == [2, 2]  # task_b's head
+
+
+def test_distillation_learns_the_teacher_logits_column(data, tmp_path):
+    folder, vocab = data
+    lines = (folder / "train.tsv").read_text(encoding="utf-8").splitlines()
+    teacher = ["label\ttext_a\tlogits"]
+    for line in lines[1:]:
+        label = int(line.split("\t")[0])
+        teacher.append(f"{line}\t{' '.join('4' if c == label else '-2' for c in range(GROUPS))}")
+    write_lines(folder / "train.tsv", teacher)
+    out = fine_tune(folder, vocab, tmp_path / "ckpt", "--soft-targets", "--soft-alpha", "0.5", "--max-update", "12",
+                    "--max-epoch", "1", "--lr", "1e-2", "--disable-validation", "--no-save")
+    inner = json_logs(out.stdout + out.stderr, "train_inner")
+    assert len(inner) == 12 and {"soft_mse", "hard_ce"} <= set(inner[0])
+    mse = [float(x["soft_mse"]) for x in inner]
+    assert sum(mse[-3:]) < 0.75 * sum(mse[:3])  # starts near (16 + 4 + 4) / 3 = 8
+
+
+def test_soft_targets_without_a_logits_column_are_refused(data):
+    folder, vocab = data
+    cfg, task = _setup([folder, "--user-dir", USER_DIR, "--task", "uer_classification", "--vocab", vocab,
+                        "--tokenizer-kind", "space", "--soft-targets", "--arch", "uer_bert_tiny", "--target", "cls"])
+    with pytest.raises(InputError, match=r"train.tsv:1: logits: --soft-targets needs a logits column"):
+        task.load_dataset("train")
+    task.load_dataset("valid")  # other splits may lack it
+
+
+def _setup(argv):
+    from fairseq import options, tasks
+    from fairseq.dataclass.utils import convert_namespace_to_omegaconf
+
+    parser = options.get_training_parser()
+    cfg = convert_namespace_to_omegaconf(options.parse_args_and_arch(parser, [str(x) for x in argv]))
+    return cfg, tasks.setup_task(cfg.task)
+
+
+def test_pretrained_model_path_starts_the_body_and_sets_the_architecture(data, tmp_path):
+    import torch
+    from omegaconf import OmegaConf
+    from fairseq_plugins.conversion.fairseq_checkpoint import save_checkpoint
+    from fairseq_plugins.models.uer import UerModel
+
+    folder, vocab = data
+    common = [folder, "--user-dir", USER_DIR, "--task", "uer_classification", "--vocab", vocab,
+              "--tokenizer-kind", "space", "--criterion", "uer_classification", "--optimizer", "adam"]
+    # a "pre-trained" 2-layer LSTM with the lm target, as UER's reviews_lstm_model
+    cfg, task = _setup([*common, "--arch", "uer_lstm", "--target", "cls", "--emb-size", "16", "--hidden-size", "16"])
+    pre_cfg = OmegaConf.merge(cfg.model, {"target": "lm"})
+    pretrained = UerModel(pre_cfg, task.dictionary)
+    save_checkpoint(str(tmp_path / "pre.pt"), OmegaConf.create({"model": pre_cfg}), pretrained)
+    # fine-tuning names another arch: the checkpoint's architecture wins, dropout and pooling stay the user's
+    cfg, task = _setup([*common, "--arch", "uer_bert_tiny", *TINY, "--pooling", "max", "--dropout", "0.2",
+                        "--pretrained-model-path", tmp_path / "pre.pt"])
+    model = task.build_model(cfg.model)
+    assert (cfg.model.encoder, cfg.model.embedding, cfg.model.hidden_size) == ("lstm", "word", 16)
+    assert (cfg.model.dropout, model.pooling, cfg.model.target) == (0.2, "max", "cls")
+    for name, tensor in pretrained.body.state_dict().items():
+        assert torch.equal(model.body.state_dict()[name], tensor), name
+    # another vocabulary is refused by name
+    bigger = write_lines(tmp_path / "vocab2.txt", ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS, "extra"])
+    cfg, task = _setup([*common[:6], bigger, *common[7:], "--arch", "uer_lstm", "--target", "cls",
+                        "--pretrained-model-path", tmp_path / "pre.pt"])
+    with pytest.raises(InputError, match="--pretrained-model-path: 23 embedding rows"):
+        task.build_model(cfg.model)
+
+
+@pytest.mark.parametrize("encoder,bidirectional", [("transformer", False), ("gpt", False), ("lstm", False),
+                                                   ("gatedcnn", False), ("cnn", False), ("bilstm", False),
+                                                   ("gru", True)])
+def test_every_pooling_works_for_any_encoder_and_ignores_padding(tmp_path, encoder, bidirectional):
+    import torch
+    from fairseq_plugins.models.uer import UerModel, UerConfig
+
+    dictionary = build_tokenizer("space", write_vocab(tmp_path / "vocab.txt")).dictionary
+    short = torch.tensor([[2, 7, 8, 3]])
+    batch = torch.tensor([[2, 7, 8, 3, 0, 0], [2, 7, 8, 9, 10, 3]])  # row 0 is short, padded
+    for pooling in ("first", "mean", "max", "last"):
+        torch.manual_seed(0)
+        cfg = UerConfig(embedding="word" if encoder != "transformer" else "word_pos_seg", encoder=encoder,
+                        bidirectional=bidirectional, target="cls", emb_size=16, hidden_size=16, feedforward_size=32,
+                        heads_num=2, layers_num=2,
+                        dropout=0.0, pooling=pooling, max_seq_length=16, remove_embedding_layernorm=True)
+        model = UerModel(cfg, dictionary, labels_num=3).eval()
+        alone = model(short)["cls"]
+        assert alone.shape == (1, 3) and torch.isfinite(alone).all()
+        assert torch.allclose(model(batch)["cls"][0], alone[0], atol=1e-5), pooling

@@ -130,6 +130,33 @@ def test_torch_bidirectional_mixes_directions_unlike_birnn():
     assert not torch.allclose(a[:, :5, :8], b[:, :5, :8])
 
 
+RECURRENT = ([(e, False) for e in RNN_ENCODERS + BIRNN_ENCODERS + ("rcnn", "crnn")]
+             + [(e, True) for e in RNN_ENCODERS])
+
+
+@pytest.mark.parametrize("encoder,bidirectional", RECURRENT)
+def test_recurrent_states_do_not_depend_on_the_padding_after_them(encoder, bidirectional):
+    """We batch by length: a sentence alone and beside a longer one must get the same states."""
+    torch.manual_seed(0)
+    body = UerModel(tiny_cfg(encoder, "cls", bidirectional), DICT, labels_num=2).body.eval()
+    short = torch.randint(5, len(DICT), (1, 5))
+    batch = torch.cat([torch.cat([short, torch.full((1, 4), DICT.pad())], 1), torch.randint(5, len(DICT), (1, 9))])
+    states = body(batch)
+    assert torch.allclose(states[0, :5], body(short)[0], atol=1e-6)
+    assert torch.allclose(states[1], body(batch[1:])[0], atol=1e-6)
+    if encoder in BIRNN_ENCODERS or bidirectional:  # without the mask the backward stream starts on padding
+        unmasked = body.encoder(body.embeddings(batch, None))
+        assert not torch.allclose(unmasked[0, :5], states[0, :5], atol=1e-3)
+
+
+def test_recurrent_encoders_refuse_left_padding():
+    body = UerModel(tiny_cfg("bilstm", "bilm"), DICT).body
+    tokens = torch.randint(5, len(DICT), (2, 6))
+    tokens[0, :2] = DICT.pad()
+    with pytest.raises(ValueError, match="right-padded"):
+        body(tokens)
+
+
 def test_gatedcnn_residual_every_block_and_tie_weights():
     model = UerModel(tiny_cfg("gatedcnn", "lm", tie_weights=True, layers_num=5), DICT)
     assert len(model.body.encoder.layers) == 4
@@ -139,3 +166,14 @@ def test_gatedcnn_residual_every_block_and_tie_weights():
     assert albert.mlm_head.weight is albert.body.embeddings.embed_tokens.weight
     with pytest.raises(ValueError, match="--tie-weights with the bilm target needs --emb-size 8"):
         UerModel(tiny_cfg("bilstm", "bilm", tie_weights=True), DICT)
+
+
+def test_missing_segments_mean_one_sentence_as_in_uer():
+    """Without segment ids every token is in sentence 1 and padding in segment 0, as UER feeds one text."""
+    torch.manual_seed(0)
+    body = UerModel(tiny_cfg("transformer", "mlm"), DICT).body.eval()
+    tokens = torch.randint(5, len(DICT), (2, 7))
+    tokens[1, 4:] = DICT.pad()
+    segments = tokens.ne(DICT.pad()).long()
+    assert torch.equal(body(tokens), body(tokens, segments))
+    assert not torch.allclose(body(tokens), body(tokens, torch.zeros_like(tokens)))

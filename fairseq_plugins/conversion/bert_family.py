@@ -1,4 +1,4 @@
-"""Convert Hugging Face BERT / RoBERTa / ALBERT folders to fairseq checkpoints and back."""
+"""Convert Hugging Face BERT / RoBERTa / ALBERT folders to fairseq checkpoints and back (GPT-2: ``gpt2.py``)."""
 from __future__ import annotations
 
 import json
@@ -54,6 +54,10 @@ def hf_to_fairseq(hf_dir: str, out_dir: str, head_name: str = DEFAULT_HEAD, seed
 
     ``seed`` fixes the initialisation of head weights the source lacks, so conversions repeat exactly."""
     config = hf_files.read_config(hf_dir)
+    if config.get("model_type") == "gpt2":  # a causal LM: our uer model with the gpt encoder
+        from .gpt2 import gpt2_hf_to_fairseq
+
+        return gpt2_hf_to_fairseq(hf_dir, out_dir, seed=seed)
     config_path = os.path.join(hf_dir, "config.json")
     fields = hf_encoder.model_cfg_from_hf(config, config_path)
     model_type = config["model_type"]

@@ -12,6 +12,7 @@ from typing import Dict, Optional, Tuple, Union
 import torch
 
 from ..errors import InputError
+from . import state_tables
 
 logger = logging.getLogger(__name__)
 
@@ -177,38 +178,26 @@ def detect_prefix(hf_state: Dict[str, torch.Tensor], model_type: str) -> str:
 def hf_to_fairseq_state(hf_state, model_type, cfg, head=None, path="model weights", fallback=None, names=None):
     """Our state dict from Hugging Face tensors. Weights the checkpoint lacks are taken from ``fallback``
     (a freshly initialised model's state) when given, and reported; any HF tensor left unused is reported.
-    ``names`` replaces :func:`name_map`'s table (models that extend the encoder, e.g. LUKE, add entries)."""
+    With ``fallback`` every tensor's shape is checked against it first. ``names`` replaces
+    :func:`name_map`'s table (models that extend the encoder, e.g. LUKE, add entries)."""
     prefix = detect_prefix(hf_state, model_type)
-    used = set()
-    state, initialised = {}, []
-
-    def fetch(name):
-        key = _hf_key(name, prefix)
-        used.add(key)
-        return hf_state.get(key)
-
     if names is None:
         names = name_map(model_type, cfg, head=head, pooler=not cfg.no_pooler)
-    for our, hf in names.items():
-        if isinstance(hf, tuple):
-            parts = [fetch(h) for h in hf]
-            tensor = None if any(p is None for p in parts) else torch.cat(parts, dim=0)
-        else:
-            tensor = fetch(hf)
-        if tensor is None:
-            if fallback is None or not (our.startswith("encoder.lm_head.") or our.startswith("classification_heads.")):
-                missing = hf if isinstance(hf, str) else hf[0]
-                raise InputError(path, "tensor not found in the checkpoint", field=_hf_key(missing, prefix))
-            tensor = fallback[our]
-            initialised.append(our)
-        state[our] = tensor.detach().clone()
+
+    def is_head(our):
+        return fallback is not None and (our.startswith("encoder.lm_head.") or our.startswith("classification_heads."))
+
+    state, initialised, used = state_tables.import_state(
+        hf_state, names, path, key=lambda n: _hf_key(n, prefix), expected=fallback, optional=is_head)
+    for our in initialised:
+        state[our] = fallback[our].detach().clone()
     embed = "encoder.sentence_encoder.embeddings.embed_tokens.weight"
     if not cfg.untie_weights:
         state["encoder.lm_head.weight"] = state[embed]
     if initialised:
         logger.warning("%s has no %d head tensors; they start from random initialisation: %s",
                        path, len(initialised), ", ".join(initialised))
-    unused = sorted(k for k in hf_state if k not in used and not k.endswith(_IGNORED_SUFFIXES))
+    unused = state_tables.unused_keys(hf_state, used, _IGNORED_SUFFIXES)
     tied = _LM_HEAD[model_type]["weight"]
     if tied in unused and torch.equal(hf_state[tied], state[embed]):
         unused.remove(tied)
@@ -223,12 +212,4 @@ def fairseq_to_hf_state(state, model_type, cfg, head=None, prefix=None, names=No
     prefix = f"{model_type}." if prefix is None else prefix
     if names is None:
         names = name_map(model_type, cfg, head=head, pooler=not cfg.no_pooler)
-    out = {}
-    for our, hf in names.items():
-        tensor = state[our]
-        if isinstance(hf, tuple):
-            for name, part in zip(hf, tensor.chunk(len(hf), dim=0)):
-                out[_hf_key(name, prefix)] = part.contiguous()
-        else:
-            out[_hf_key(hf, prefix)] = tensor.contiguous()
-    return {k: v.detach().clone() for k, v in out.items()}
+    return state_tables.export_state(state, names, key=lambda n: _hf_key(n, prefix))

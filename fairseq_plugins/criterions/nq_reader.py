@@ -4,19 +4,21 @@ Targets of ``-1`` (a gold window whose short span was cut) are ignored; the loss
 sequences and normalized per sequence. Logged: answer-type accuracy and, on short-answer
 windows, exact start+end accuracy.
 """
-import math
-
 import torch.nn.functional as F
 from fairseq import metrics
 from fairseq.criterions import FairseqCriterion, register_criterion
 
-from ..data.nq_inputs import IGNORE, SHORT
+from ..data.answer_types import IGNORE, SHORT
+from .extractive_qa import log_loss_and_span_accuracy
 
 
 @register_criterion("nq_reader")
 class NqReaderCriterion(FairseqCriterion):
     def forward(self, model, sample, reduce=True):
-        out = model(**sample["net_input"])
+        return self.loss_from_output(model(**sample["net_input"]), sample)
+
+    def loss_from_output(self, out, sample):
+        """(loss, sample size, logging output) of the model output ``out`` (tasks reuse it to decode)."""
         target = sample["target"]
         kinds = target["answer_type"]
         loss = (F.cross_entropy(out["answer_type"], kinds, ignore_index=IGNORE, reduction="sum")
@@ -36,16 +38,11 @@ class NqReaderCriterion(FairseqCriterion):
 
     @staticmethod
     def reduce_metrics(logging_outputs) -> None:
-        def total(key):
-            return sum(log.get(key, 0) for log in logging_outputs)
-
-        sample_size = total("sample_size")
-        metrics.log_scalar("loss", total("loss") / max(sample_size, 1) / math.log(2), sample_size, round=3)
-        if total("labelled"):
-            metrics.log_scalar("type_acc", 100.0 * total("type_correct") / total("labelled"), total("labelled"),
-                               round=2)
-        if total("short"):
-            metrics.log_scalar("span_acc", 100.0 * total("span_correct") / total("short"), total("short"), round=2)
+        log_loss_and_span_accuracy(logging_outputs, "short")
+        labelled = sum(log.get("labelled", 0) for log in logging_outputs)
+        if labelled:
+            type_correct = sum(log.get("type_correct", 0) for log in logging_outputs)
+            metrics.log_scalar("type_acc", 100.0 * type_correct / labelled, labelled, round=2)
 
     @staticmethod
     def logging_outputs_can_be_summed() -> bool:

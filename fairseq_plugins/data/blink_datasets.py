@@ -117,10 +117,11 @@ class BlinkCrossencoderDataset(_ShuffledDataset):
         return {"id": index, "pairs": pairs, "target": int(self.target[index])}
 
     def size(self, index):
-        return len(self.topk[index]) * self.max_length
+        """The longest pair (what ``max_positions`` limits): one sequence per candidate."""
+        return self.max_length
 
     def num_tokens(self, index):
-        return self.size(index)
+        return len(self.topk[index]) * self.max_length
 
     def collater(self, samples):
         if not samples:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import List, Tuple
 
 from ..errors import InputError
+from .text_files import text_lines
 from ..metrics.seqeval import get_entities
 
 SCHEMES = ("iob1", "iob2")
@@ -52,8 +53,6 @@ def read_conll(path, scheme: str = "iob1") -> List[Document]:
     if scheme not in SCHEMES:
         raise InputError(path, f"unknown tagging scheme {scheme!r}; expected {' or '.join(SCHEMES)}")
     path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise InputError(path, "CoNLL file not found")
     documents = [Document()]
     words, tags, first, prev = [], [], 0, "O"
 
@@ -63,25 +62,24 @@ def read_conll(path, scheme: str = "iob1") -> List[Document]:
             documents[-1].sentences.append(Sentence(words, tags, first))
         words, tags, prev = [], [], "O"
 
-    with open(path, encoding="utf-8") as f:
-        for number, line in enumerate(f, 1):
-            fields = line.split()
-            if not fields:
-                close()
-                continue
-            if fields[0] == "-DOCSTART-":
-                close()
-                if documents[-1].sentences:
-                    documents.append(Document())
-                continue
-            if len(fields) < 2:
-                raise InputError(path, f"expected 'word ... tag', got {line.strip()!r}", line=number)
-            if not words:
-                first = number
-            tag = fields[-1]
-            _check_tag(path, number, tag, prev, scheme)
-            words.append(fields[0])
-            tags.append(tag)
-            prev = tag
+    for number, line in text_lines(path, "CoNLL file"):
+        fields = line.split()
+        if not fields:
+            close()
+            continue
+        if fields[0] == "-DOCSTART-":
+            close()
+            if documents[-1].sentences:
+                documents.append(Document())
+            continue
+        if len(fields) < 2:
+            raise InputError(path, f"expected 'word ... tag', got {line.strip()!r}", line=number)
+        if not words:
+            first = number
+        tag = fields[-1]
+        _check_tag(path, number, tag, prev, scheme)
+        words.append(fields[0])
+        tags.append(tag)
+        prev = tag
     close()
     return [d for d in documents if d.sentences]

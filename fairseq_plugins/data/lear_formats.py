@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Tuple
 
 from ..errors import InputError
+from .text_files import text_lines
 
 Span = Tuple[int, int, str]  # character start, end (exclusive), label
 
@@ -107,7 +108,7 @@ def _entity(entity, i: int, text: str, label_to_id, path, line: int) -> Span:
     if not 0 <= start < end <= len(text):
         raise InputError(path, f"offsets [{start}, {end}) are outside the text (length {len(text)}) or empty",
                          line=line, field=f"{where}.start_offset")
-    if label not in label_to_id:
+    if not isinstance(label, str) or label not in label_to_id:
         raise InputError(path, f"label {label!r} is not in the label map ({', '.join(label_to_id)})",
                          line=line, field=f"{where}.label")
     if "text" in entity and entity["text"] != text[start:end]:
@@ -177,13 +178,7 @@ def read_examples(path, label_to_id: Dict[str, int]) -> List[NerExample]:
 
 
 def _read_lines(path: str) -> List[str]:
-    if not os.path.isfile(path):
-        raise InputError(path, "file not found")
-    with open(path, encoding="utf-8") as f:
-        try:
-            return [line.rstrip("\r\n") for line in f]
-        except UnicodeDecodeError as e:
-            raise InputError(path, f"not UTF-8 text ({e})")
+    return [line for _, line in text_lines(path)]
 
 
 def _load_json_file(path: str):

@@ -1,6 +1,7 @@
 """Examples -> model inputs for LEAR: token ids, token-level gold spans, windows of long texts.
 
-Character spans become token spans through the tokenizer's own character offsets (an entity
+Character spans become token spans through the tokenizer's character offsets
+(:meth:`~fairseq_plugins.tokenization.VocabTokenizer.encode_with_offsets`; an entity
 must start where a token starts and end where one ends), never by searching for the string.
 Texts longer than a window are cut into consecutive windows of ``max_length - 2`` tokens, each
 read as ``[CLS] tokens [SEP]``. A gold entity no window can hold (it crosses a window edge, or
@@ -15,8 +16,9 @@ from typing import List, Sequence, Tuple
 
 import torch
 
-from ..errors import InputError
 from .lear_formats import NerExample
+from .token_windows import window_width
+from .token_windows import windows as text_windows
 
 logger = logging.getLogger(__name__)
 
@@ -45,32 +47,19 @@ class FeaturizeStats:
                 f"(kept in gold as misses)")
 
 
-def encode_with_offsets(tokenizer, texts: Sequence[str]):
-    """(ids, character offsets) per text from the tokenizer's engine (WordPiece or byte-level BPE)."""
-    engine = getattr(tokenizer, "_engine", None)
-    if engine is None:
-        raise InputError(None, f"{type(tokenizer).__name__} gives no character offsets; LEAR needs the "
-                               f"bert or bytebpe tokenizer", field="tokenizer")
-    encodings = engine.encode_batch(list(texts), add_special_tokens=False)
-    return [(e.ids, e.offsets) for e in encodings]
-
-
 def featurize(examples: Sequence[NerExample], tokenizer, label_to_id, max_length: int):
     """Windows of every example (see the module docstring) and the counts to report."""
-    if max_length < 3:
-        raise InputError(None, f"max length {max_length} leaves no room for text between [CLS] and [SEP]",
-                         field="max_length")
-    width = max_length - 2
+    width = window_width(max_length)
     cls, sep = tokenizer.dictionary.bos(), tokenizer.dictionary.eos()
     stats = FeaturizeStats(examples=len(examples))
     windows = []
-    for index, (example, (ids, offsets)) in enumerate(zip(examples, encode_with_offsets(
-            tokenizer, [e.text for e in examples]))):
+    encoded = tokenizer.encode_with_offsets([e.text for e in examples])
+    for index, (example, (ids, offsets)) in enumerate(zip(examples, encoded)):
         token_of_start = {start: i for i, (start, end) in enumerate(offsets) if end > start}
         token_of_end = {end: i for i, (start, end) in enumerate(offsets) if end > start}
         first = len(windows)
-        for lo in range(0, max(len(ids), 1), width):
-            windows.append(LearWindow(index, [cls, *ids[lo:lo + width], sep], offsets[lo:lo + width], []))
+        for lo, tokens in text_windows(ids, width, cls, sep):
+            windows.append(LearWindow(index, tokens, offsets[lo:lo + width], []))
         missed = 0
         for start, end, label in example.entities:
             stats.entities += 1

@@ -18,6 +18,7 @@ from multiprocessing import Pool
 from typing import Dict, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 from .json_files import read_json_object
+from .text_files import text_lines
 from ..errors import InputError
 from . import wikipedia
 
@@ -117,18 +118,22 @@ class EntityVocab:
             except json.JSONDecodeError as e:
                 raise InputError(path, f"malformed JSON ({e})", line=number)
             index, entities = record.get("id") if isinstance(record, dict) else None, None
-            if not isinstance(index, int) or index < 0:
+            if not isinstance(index, int) or isinstance(index, bool) or index < 0:
                 raise InputError(path, f"missing or invalid id {index!r}", line=number, field="id")
             entities = record.get("entities")
             if (not isinstance(entities, list) or not entities
-                    or not all(isinstance(e, list) and len(e) == 2 and isinstance(e[0], str) for e in entities)):
+                    or not all(isinstance(e, list) and len(e) == 2 and isinstance(e[0], str)
+                               and isinstance(e[1], (str, type(None))) for e in entities)):
                 raise InputError(path, "expected a non-empty list of [title, language] pairs", line=number,
                                  field="entities")
+            count = record.get("count", 0)
+            if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+                raise InputError(path, f"expected a non-negative integer, got {count!r}", line=number, field="count")
             if index in by_id:
                 raise InputError(path, f"id {index} repeats", line=number, field="id")
             # Special entities are language-free wherever they appear.
             titles = [(t, None if t in SPECIALS else lang or None) for t, lang in entities]
-            by_id[index] = (titles, int(record.get("count", 0)))
+            by_id[index] = (titles, count)
         return cls(*_dense(by_id, path), source=path)
 
     @classmethod
@@ -170,14 +175,8 @@ def find_entity_vocab(folder) -> Optional[EntityVocab]:
 
 
 def _lines(path) -> Iterator[Tuple[int, str]]:
-    try:
-        with open(path, encoding="utf-8") as f:
-            for number, line in enumerate(f, 1):
-                line = line.rstrip("\r\n")
-                if line:
-                    yield number, line
-    except UnicodeDecodeError as e:
-        raise InputError(path, f"not UTF-8 text ({e})")
+    """Non-blank lines with their numbers."""
+    return ((number, line) for number, line in text_lines(path, "entity vocabulary") if line)
 
 
 def _dense(by_id, path):

@@ -62,6 +62,8 @@ def read_nq(path, stats: Optional[ReadStats] = None) -> Iterator[NqExample]:
                 row = json.load(f)
             except json.JSONDecodeError as e:
                 raise InputError(path, f"not valid JSON ({e.msg})", line=e.lineno)
+            except UnicodeDecodeError as e:
+                raise InputError(path, f"not UTF-8 text ({e.reason})")
         stats.rows += 1
         yield parse_row(row, path, 1)
         return
@@ -82,6 +84,8 @@ def read_nq(path, stats: Optional[ReadStats] = None) -> Iterator[NqExample]:
         except (EOFError, zlib.error, gzip.BadGzipFile) as e:
             raise InputError(path, f"truncated or corrupt gzip after {line_number} lines ({e})",
                              line=line_number + 1)
+        except UnicodeDecodeError as e:
+            raise InputError(path, f"not UTF-8 text ({e.reason})", line=line_number + 1)
 
 
 def _span(value, path, line, name) -> Span:
@@ -101,9 +105,13 @@ def _check_span(span: Span, num_words: int, path, line, name):
 def parse_row(row, path, line: int) -> NqExample:
     if not isinstance(row, dict):
         raise InputError(path, "a row must be a JSON object", line=line)
-    for name in ("example_id", "question_text", "document_text", "long_answer_candidates"):
-        if name not in row:
+    for name, kind, what in (("example_id", (int, str), "an integer"), ("question_text", str, "a string"),
+                             ("document_text", str, "a string"), ("long_answer_candidates", list, "a list"),
+                             ("annotations", (list, type(None)), "a list")):
+        if name not in row and name != "annotations":
             raise InputError(path, "missing", line=line, field=name)
+        if not isinstance(row.get(name), kind) or isinstance(row.get(name), bool):
+            raise InputError(path, f"expected {what}, got {type(row.get(name)).__name__}", line=line, field=name)
     try:
         example_id = int(row["example_id"])
     except (TypeError, ValueError):
@@ -122,8 +130,17 @@ def parse_row(row, path, line: int) -> NqExample:
 
 
 def _parse_annotation(a, candidates, num_words, path, line, name) -> NqAnnotation:
+    if not isinstance(a, dict):
+        raise InputError(path, "expected an object", line=line, field=name)
     long = a.get("long_answer") or {"start_token": -1, "end_token": -1, "candidate_index": -1}
-    candidate = int(long.get("candidate_index", -1))
+    if not isinstance(long, dict):
+        raise InputError(path, "expected an object", line=line, field=f"{name}.long_answer")
+    try:
+        candidate = int(long.get("candidate_index", -1))
+    except (TypeError, ValueError):
+        raise InputError(path, "not an integer", line=line, field=f"{name}.long_answer.candidate_index")
+    if not isinstance(a.get("short_answers") or [], list):
+        raise InputError(path, "expected a list", line=line, field=f"{name}.short_answers")
     long_span = _span(long, path, line, f"{name}.long_answer")
     if candidate >= len(candidates):
         raise InputError(path, f"candidate_index {candidate} but the row has {len(candidates)} candidates",

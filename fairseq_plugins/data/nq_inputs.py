@@ -20,11 +20,10 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 
 from ..errors import InputError
+from .answer_types import IGNORE, LONG_ONLY, NO, NO_ANSWER, SHORT, YES
 from .nq_format import NqExample
+from .squad_windows import window_starts  # noqa: F401  (shared with SQuAD windows)
 
-NO_ANSWER, LONG_ONLY, SHORT, NO, YES = range(5)
-ANSWER_TYPES = ("no_answer", "long_only", "short", "no", "yes")
-IGNORE = -1
 LONG_ANSWER_TAGS = ("P", "Table", "Tr", "Ul", "Ol", "Fl", "Li", "Dd", "Dt")
 OTHER_TAG_SYMBOL = "[unused0]"
 _TAG = re.compile(r"^</?[A-Za-z][A-Za-z0-9]*>$")
@@ -60,15 +59,6 @@ class BuildStats:
         return (f"{name}: {self.instances} instances; {self.windowed_candidates} candidates "
                 f"windowed, {self.truncated_spans} gold windows ignored (short span cut), {self.skipped_rows} "
                 f"rows with no sampled candidate")
-
-
-def window_starts(length: int, width: int, stride: int) -> List[int]:
-    """First token of each window: ``stride`` apart (at most ``width``), the last reaching the end."""
-    stride = min(stride, width)
-    starts = [0]
-    while starts[-1] + width < length:
-        starts.append(starts[-1] + stride)
-    return starts
 
 
 class NqInstanceBuilder:

@@ -5,6 +5,7 @@ the same meaning, so ``--uer-config models/bert/base_config.json`` builds the mo
 Keys that only steer UER's data pipeline are skipped; a key that would change the model but that
 we do not implement is refused rather than ignored.
 """
+import json
 import os
 from typing import Any, Dict
 
@@ -91,3 +92,37 @@ def _translate(path: str, key: str, value, config: dict) -> Dict[str, Any]:
             raise bad(f"unsupported target {value!r}; supported: {', '.join(t[0] for t in TARGETS)}, [mlm, sp]")
         return {key: TARGETS[names]}
     raise bad(f"unsupported option {value!r}: this key changes the model in UER-py but is not implemented here")
+
+
+# Our option values -> UER's json spelling, for write_uer_config.
+UER_EMBEDDINGS = {"word": ["word"], "word_pos": ["word", "pos"], "word_pos_seg": ["word", "pos", "seg"]}
+UER_TARGETS = {"mlm": ["mlm"], "lm": ["lm"], "bilm": ["bilm"], "cls": ["cls"], "bert": ["mlm", "sp"],
+               "albert": ["mlm", "sp"]}
+WRITTEN_KEYS = SIZES + FLAGS + ("dropout", "layernorm_eps", "hidden_act", "layernorm_positioning", "synt_type")
+
+
+def uer_config_from_options(options: Dict[str, Any]) -> Dict[str, Any]:
+    """UER-py's json config for resolved ``uer`` model options: what UER-py needs to build the same model,
+    and what :func:`read_uer_config` reads back into exactly these options."""
+    config = {key: options[key] for key in WRITTEN_KEYS}
+    activation = {ours: uer for uer, ours in ACTIVATIONS.items()}
+    if options["hidden_act"] not in activation:
+        raise ValueError(f"activation {options['hidden_act']!r} has no UER-py name ({', '.join(ACTIVATIONS)})")
+    config["hidden_act"] = activation[options["hidden_act"]]
+    config["embedding"] = UER_EMBEDDINGS[options["embedding"]]
+    encoder = options["encoder"]
+    config["encoder"] = "transformer" if encoder == "gpt" else encoder
+    config["mask"] = "causal" if encoder == "gpt" else "fully_visible"
+    config["target"] = UER_TARGETS[options["target"]]
+    if options["target"] in ("bert", "albert"):
+        config["data_processor"] = options["target"]
+    config["factorized_embedding_parameterization"] = options["emb_size"] != options["hidden_size"]
+    return config
+
+
+def write_uer_config(options: Dict[str, Any], path) -> Dict[str, Any]:
+    config = uer_config_from_options(options)
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(config, f, indent=2)
+        f.write("\n")
+    return config

@@ -21,6 +21,7 @@ import torch
 from fairseq.data import indexed_dataset
 
 from ..errors import InputError
+from .text_files import text_lines
 from ..tokenization import VocabTokenizer
 from .uer_instances import Instance, InstanceConfig, document_instances
 from .uer_masking import MaskingConfig
@@ -60,30 +61,26 @@ class PreprocessOptions:
 def read_documents(path: str, target: str) -> Iterator[Tuple[int, List[str], int]]:
     """(first line number, sentences, label) per document; labels only for ``cls`` (else -1)."""
     sentences, start = [], None
-    with open(path, "rb") as f:
-        for number, raw in enumerate(f, 1):
-            try:
-                line = raw.decode("utf-8").strip()
-            except UnicodeDecodeError as e:
-                raise InputError(path, f"not UTF-8 text ({e})", line=number)
-            if target in PAIR_TARGETS:
-                if line:
-                    sentences.append(line)
-                    start = start or number
-                elif sentences:
-                    yield start, sentences, -1
-                    sentences, start = [], None
-            elif line:
-                if target == "cls":
-                    label, sep, text = line.partition("\t")
-                    if number == 1 and label == "label":
-                        continue
-                    if not sep or not label.isdigit():
-                        raise InputError(path, f"expected 'label<TAB>text' with an integer label, got {line[:60]!r}",
-                                         line=number, field="label")
-                    yield number, [text], int(label)
-                else:
-                    yield number, [line], -1
+    for number, line in text_lines(path, "corpus"):
+        line = line.strip()
+        if target in PAIR_TARGETS:
+            if line:
+                sentences.append(line)
+                start = start or number
+            elif sentences:
+                yield start, sentences, -1
+                sentences, start = [], None
+        elif line:
+            if target == "cls":
+                label, sep, text = line.partition("\t")
+                if number == 1 and label == "label":
+                    continue
+                if not sep or not label.isdigit():
+                    raise InputError(path, f"expected 'label<TAB>text' with an integer label, got {line[:60]!r}",
+                                     line=number, field="label")
+                yield number, [text], int(label)
+            else:
+                yield number, [line], -1
     if sentences:
         yield start, sentences, -1
 

@@ -10,47 +10,22 @@ from typing import Optional
 
 import numpy as np
 import torch
-from fairseq.data import FairseqDataset, data_utils
+from fairseq.data import data_utils
 
+from .remasked_dataset import RemaskedDataset
 from .uer_masking import MaskingConfig, mask_tokens
 
 MASKED_TARGETS = ("mlm", "bert", "albert")
 
 
-class UerPretrainDataset(FairseqDataset):
+class UerPretrainDataset(RemaskedDataset):
     def __init__(self, tokens, target: str, pad_idx: int, sep_idx: int, seed: int = 1,
                  masking: Optional[MaskingConfig] = None, static_targets=None, labels=None, word_starts=None):
-        super().__init__()
+        super().__init__(np.asarray(tokens.sizes) - (1 if target == "lm" else 0), seed)
         if target in MASKED_TARGETS and (masking is None) == (static_targets is None):
             raise ValueError("a masked target needs exactly one of dynamic masking or static targets")
-        self.tokens, self.target, self.pad_idx, self.sep_idx, self.seed = tokens, target, pad_idx, sep_idx, seed
+        self.tokens, self.target, self.pad_idx, self.sep_idx = tokens, target, pad_idx, sep_idx
         self.masking, self.static_targets, self.labels, self.word_starts = masking, static_targets, labels, word_starts
-        self.epoch = 0
-        self._sizes = np.asarray(tokens.sizes) - (1 if target == "lm" else 0)
-
-    @property
-    def can_reuse_epoch_itr_across_epochs(self):
-        return True  # batches stay the same; only the masks change with the epoch
-
-    def set_epoch(self, epoch, **unused):
-        super().set_epoch(epoch)
-        self.epoch = epoch
-
-    def __len__(self):
-        return len(self.tokens)
-
-    @property
-    def sizes(self):
-        return self._sizes
-
-    def num_tokens(self, index):
-        return self._sizes[index]
-
-    def size(self, index):
-        return self._sizes[index]
-
-    def ordered_indices(self):
-        return np.lexsort((np.arange(len(self)), self._sizes))
 
     def __getitem__(self, index):
         tokens = self.tokens[index].numpy()

@@ -22,11 +22,12 @@ from ..errors import InputError
 logger = logging.getLogger(__name__)
 
 # Role -> spellings, first match wins. The fairseq spelling of each role becomes an alias.
+# GPT-2's one special token, <|endoftext|>, plays bos, eos and unk (it has no padding token).
 ROLE_SPELLINGS = {
-    "bos": ("[CLS]", "<s>", "<cls>"),
+    "bos": ("[CLS]", "<s>", "<cls>", "<|endoftext|>"),
     "pad": ("[PAD]", "<pad>"),
-    "eos": ("[SEP]", "</s>", "<sep>"),
-    "unk": ("[UNK]", "<unk>"),
+    "eos": ("[SEP]", "</s>", "<sep>", "<|endoftext|>"),
+    "unk": ("[UNK]", "<unk>", "<|endoftext|>"),
     "mask": ("[MASK]", "<mask>"),
 }
 FAIRSEQ_SPELLING = {"bos": "<s>", "pad": "<pad>", "eos": "</s>", "unk": "<unk>", "mask": "<mask>"}
@@ -183,4 +184,8 @@ def load_dictionary(path) -> Dictionary:
         raise InputError(path, "dictionary file not found")
     if lists_padding(path):
         return VocabDictionary.load(path)
-    return Dictionary.load(path)
+    _read_text_vocab(path)  # names the line of a bad byte or entry; fairseq's loader would not
+    try:
+        return Dictionary.load(path)
+    except (ValueError, RuntimeError) as e:
+        raise InputError(path, f"not a fairseq dictionary ('token count' a line): {e}")

@@ -5,3 +5,5 @@ from . import blink_biencoder, blink_crossencoder  # noqa: F401
 from . import luke  # noqa: F401
 from . import lear  # noqa: F401
 from . import nq_reader  # noqa: F401
+from . import extractive_qa  # noqa: F401
+from . import token_tagger  # noqa: F401

@@ -1,15 +1,19 @@
 """BLINK's biencoder: a mention tower and an entity tower whose dot product scores a pair.
 
 Each tower is the shared encoder core (:class:`BertPluginEncoder`) read at ``[CLS]``
-(BLINK's Zeshel recipe) or through BERT's pooler, optionally projected by a linear layer
-(BLINK's ``--add_linear``). The towers are separate by default, as in BLINK, or one shared
-encoder. ``--pretrained-encoder converted/model.pt`` starts both towers from any checkpoint
+(BLINK's Zeshel recipe), through BERT's pooler, or as the mean of its non-padding states
+(what sentence-transformers encoders such as all-MiniLM-L6-v2 were trained to give, so their
+untrained retrieval is meaningful), optionally projected by a linear layer (BLINK's
+``--add_linear``) and L2-normalized (``--normalize``: cosine scores; with title-only entities in
+a KB, raw dot products of mean-pooled vectors favour short names). The towers are separate by
+default, as in BLINK, or one shared encoder. ``--pretrained-encoder converted/model.pt`` starts both towers from any checkpoint
 ``scripts/convert_hf_to_fairseq.py`` wrote (see :mod:`.pretrained_encoder`).
 """
 from dataclasses import dataclass, field
 from typing import Optional
 
 import torch
+import torch.nn.functional as F
 from fairseq.dataclass import ChoiceEnum
 from fairseq.models import BaseFairseqModel, register_model
 from torch import nn
@@ -17,13 +21,14 @@ from torch import nn
 from .bert_plugin import BertPluginEncoder
 from .pretrained_encoder import PretrainedEncoderConfig, load_encoder_weights, register_sizes
 
-REPRESENTATIONS = ChoiceEnum(["cls", "pooled"])
+REPRESENTATIONS = ChoiceEnum(["cls", "pooled", "mean"])
 
 
 @dataclass
 class BlinkEncoderConfig(PretrainedEncoderConfig):
     representation: REPRESENTATIONS = field(
-        default="cls", metadata={"help": "cls: last hidden state at [CLS]; pooled: BERT's pooler output"})
+        default="cls", metadata={"help": "cls: last hidden state at [CLS]; pooled: BERT's pooler output; "
+                                         "mean: average of the non-padding last hidden states (sentence-transformers)"})
 
 
 @dataclass
@@ -32,6 +37,12 @@ class BlinkBiencoderConfig(BlinkEncoderConfig):
         default=None, metadata={"help": "add dropout + a linear layer to this size on each tower (BLINK "
                                         "--add_linear); default: none"})
     shared_encoders: bool = field(default=False, metadata={"help": "one encoder for mentions and entities"})
+    normalize: bool = field(
+        default=False, metadata={"help": "L2-normalize both towers' outputs, so that the score is a cosine (the "
+                                         "similarity sentence-transformers encoders were trained for)"})
+    similarity_scale: float = field(
+        default=20.0, metadata={"help": "with --normalize, mention vectors are multiplied by this: the inverse "
+                                        "temperature of the in-batch softmax; rankings do not change"})
 
 
 class BlinkTower(nn.Module):
@@ -40,7 +51,9 @@ class BlinkTower(nn.Module):
     def __init__(self, cfg: BlinkEncoderConfig, dictionary, output_dim: Optional[int]):
         super().__init__()
         self.encoder = BertPluginEncoder(cfg, dictionary, with_lm_head=False)
+        self.representation = cfg.representation
         self.pooled = cfg.representation == "pooled"
+        self.padding_idx = dictionary.pad()
         if self.pooled and self.encoder.pooler is None:
             raise ValueError("--representation pooled needs BERT's pooler (the encoder was built with --no-pooler)")
         self.dropout = nn.Dropout(cfg.pooler_dropout) if output_dim else None
@@ -48,7 +61,11 @@ class BlinkTower(nn.Module):
 
     def forward(self, tokens: torch.Tensor, segments: Optional[torch.Tensor] = None) -> torch.Tensor:
         features, _ = self.encoder(tokens, features_only=True, segment_labels=segments)
-        x = self.encoder.pooled_output(features) if self.pooled else features[:, 0]
+        if self.representation == "mean":
+            keep = tokens.ne(self.padding_idx).unsqueeze(-1).to(features.dtype)
+            x = (features * keep).sum(1) / keep.sum(1).clamp(min=1)
+        else:
+            x = self.encoder.pooled_output(features) if self.pooled else features[:, 0]
         if self.projection is not None:
             x = self.projection(self.dropout(x))
         return x
@@ -74,10 +91,14 @@ class BlinkBiencoderModel(BaseFairseqModel):
             load_encoder_weights(self.candidate_tower.encoder, weights)
 
     def encode_contexts(self, tokens: torch.Tensor) -> torch.Tensor:
-        return self.context_tower(tokens)
+        x = self.context_tower(tokens)
+        if self.cfg.normalize:
+            x = F.normalize(x.float(), dim=-1).to(x.dtype) * self.cfg.similarity_scale
+        return x
 
     def encode_candidates(self, tokens: torch.Tensor) -> torch.Tensor:
-        return self.candidate_tower(tokens)
+        x = self.candidate_tower(tokens)
+        return F.normalize(x.float(), dim=-1).to(x.dtype) if self.cfg.normalize else x
 
     def forward(self, context_tokens: torch.Tensor, candidate_tokens: torch.Tensor):
         """(mention embeddings B x D, candidate embeddings C x D); the score is their dot product."""

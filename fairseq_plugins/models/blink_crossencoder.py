@@ -17,7 +17,8 @@ from .pretrained_encoder import load_encoder_weights, register_sizes
 @dataclass
 class BlinkCrossencoderConfig(BlinkEncoderConfig):
     representation: REPRESENTATIONS = field(
-        default="pooled", metadata={"help": "pooled: BERT's pooler output (BLINK); cls: last hidden state at [CLS]"})
+        default="pooled", metadata={"help": "pooled: BERT's pooler output (BLINK); cls: last hidden state at [CLS]; "
+                                     "mean: average of the non-padding states"})
 
 
 @register_model("blink_crossencoder", dataclass=BlinkCrossencoderConfig)

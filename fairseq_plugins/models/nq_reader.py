@@ -12,9 +12,10 @@ import torch
 from fairseq.models import BaseFairseqModel, register_model
 from torch import nn
 
-from ..data.nq_inputs import ANSWER_TYPES
+from ..data.answer_types import ANSWER_TYPES
 from ..errors import InputError
 from .bert_plugin import BertPluginEncoder
+from .extractive_qa import SpanHead
 from .pretrained_encoder import PretrainedEncoderConfig, load_encoder_weights, register_sizes
 
 
@@ -32,7 +33,7 @@ class NqReaderModel(BaseFairseqModel):
         hidden = cfg.encoder_embed_dim
         self.dropout = nn.Dropout(cfg.head_dropout)
         self.answer_type = nn.Linear(hidden, len(ANSWER_TYPES))
-        self.span = nn.Linear(hidden, 2)
+        self.span = SpanHead(hidden, cfg.head_dropout)
 
     @classmethod
     def build_model(cls, cfg, task):
@@ -49,10 +50,7 @@ class NqReaderModel(BaseFairseqModel):
         """Logits: ``answer_type`` [B, 5]; ``start``, ``end`` [B, T] with padding at -inf."""
         states, _ = self.encoder(src_tokens, features_only=True, segment_labels=segment_labels)
         answer_type = self.answer_type(self.dropout(self.encoder.pooled_output(states)))
-        start, end = self.span(self.dropout(states)).float().unbind(-1)
-        padding = src_tokens.eq(self.encoder.dictionary.pad())
-        return {"answer_type": answer_type.float(), "start": start.masked_fill(padding, float("-inf")),
-                "end": end.masked_fill(padding, float("-inf"))}
+        return {"answer_type": answer_type.float(), **self.span(states, src_tokens.eq(self.encoder.dictionary.pad()))}
 
     def max_positions(self):
         return self.cfg.max_positions

@@ -43,23 +43,41 @@ def apply_pretrained_architecture(cfg: PretrainedEncoderConfig):
     path = cfg.pretrained_encoder
     if not path:
         return None
+    architecture, weights = read_pretrained(path, ARCHITECTURE_FIELDS, "encoder.", skip=("encoder.lm_head.",),
+                                            expected="encoder.sentence_encoder.*")
+    with open_dict(cfg):
+        for name, value in architecture.items():
+            cfg[name] = value
+        cfg.pretrained_encoder = None
+    return weights
+
+
+def read_pretrained(path, architecture_fields, prefix: str, skip=(), expected: str = ""):
+    """``(architecture, weights)`` of a fairseq checkpoint: the values of ``architecture_fields`` in its
+    model config and the tensors whose names start with ``prefix`` (removed) but not with one of ``skip``.
+
+    Shared by every model that starts from another checkpoint's encoder (``--pretrained-encoder`` here,
+    UER's ``--pretrained-model-path``), so that a bad file is reported the same way everywhere."""
     try:
         state = checkpoint_utils.load_checkpoint_to_cpu(path)
     except (OSError, RuntimeError, KeyError, EOFError) as e:
         raise InputError(path, f"not a readable fairseq checkpoint ({type(e).__name__}: {e})")
     source = state["cfg"]["model"] if state.get("cfg") else vars(state["args"])
-    with open_dict(cfg):
-        for name in ARCHITECTURE_FIELDS:
-            if name in source:
-                cfg[name] = source[name]
-        cfg.pretrained_encoder = None
-    prefix = "encoder."
+    architecture = {name: source[name] for name in architecture_fields if name in source}
     weights = {k[len(prefix):]: v for k, v in state["model"].items()
-               if k.startswith(prefix) and not k.startswith(prefix + "lm_head.")}
+               if k.startswith(prefix) and not k.startswith(tuple(skip))}
     if not weights:
-        raise InputError(path, "holds no encoder weights (expected keys 'encoder.sentence_encoder.*')")
+        raise InputError(path, f"holds no encoder weights (expected keys '{expected or prefix + '*'}')")
     logger.info("initialising from %s (%d tensors)", path, len(weights))
-    return weights
+    return architecture, weights
+
+
+def check_vocabulary_size(weights, key: str, expected: int, option: str):
+    """A vocabulary of another size would otherwise fail as a bare shape mismatch."""
+    rows = weights.get(key)
+    if rows is not None and rows.size(0) != expected:
+        raise InputError(option, f"{rows.size(0)} embedding rows but the task's vocabulary has "
+                                 f"{expected}: use the vocabulary it was trained or converted with")
 
 
 def load_encoder_weights(encoder: BertPluginEncoder, weights):
@@ -67,11 +85,8 @@ def load_encoder_weights(encoder: BertPluginEncoder, weights):
 
     A vocabulary of another size would otherwise fail as a bare shape mismatch; the pooler's
     weights are dropped when the model removed its pooler (it reads no pooled output)."""
-    rows = weights.get("sentence_encoder.embeddings.embed_tokens.weight")
-    expected = len(encoder.dictionary)
-    if rows is not None and rows.size(0) != expected:
-        raise InputError("--pretrained-encoder", f"{rows.size(0)} embedding rows but the task's vocabulary has "
-                                                 f"{expected}: use the vocabulary it was converted with")
+    check_vocabulary_size(weights, "sentence_encoder.embeddings.embed_tokens.weight", len(encoder.dictionary),
+                          "--pretrained-encoder")
     if encoder.pooler is None:
         weights = {k: v for k, v in weights.items() if not k.startswith("pooler.")}
     encoder.load_state_dict(weights, strict=True)

@@ -9,6 +9,7 @@ small modules in ``modules/rnn_encoders.py`` and ``modules/cnn_encoders.py``. Th
 live in the model (as in UER, so ``--tie-weights`` can tie them to the word embedding); the
 ``uer_*`` criterions turn their outputs into losses.
 """
+import argparse
 from dataclasses import dataclass, field
 from typing import Dict, Optional
 
@@ -177,9 +178,14 @@ class UerModelBody(nn.Module):
         return (RcnnEncoder if name == "rcnn" else CrnnEncoder)(emb, hidden, layers, cfg.kernel_size, cfg.dropout)
 
     def forward(self, tokens: torch.Tensor, segments: Optional[torch.Tensor] = None) -> torch.Tensor:
+        if segments is None and self.embeddings.embed_segments is not None:
+            # UER's single-sentence input: segment 1 on every token, 0 (the padding row) on padding.
+            segments = tokens.ne(self.embeddings.padding_idx).long()
         if isinstance(self.encoder, TransformerEncoderCore):
             return self.encoder(tokens, segments)[-1]
-        return self.encoder(self.embeddings(tokens, segments))
+        if isinstance(self.encoder, (RnnEncoder, BiRnnEncoder)):  # read only the real tokens of each row
+            return self.encoder(self.embeddings(tokens, segments), tokens.eq(self.embeddings.padding_idx))
+        return self.encoder(self.embeddings(tokens, segments))  # causal convolutions: right padding comes after
 
 
 @register_model("uer", dataclass=UerConfig)
@@ -214,8 +220,8 @@ class UerModel(BaseFairseqModel):
             self.pooling = str(cfg.pooling)
             if self.pooling == "auto":
                 self.pooling = "mean" if encoder_visibility(cfg.encoder, cfg.bidirectional) == "causal" else "first"
-            if labels_num < 2:
-                raise ValueError(f"the cls target needs at least 2 labels, got {labels_num}")
+            if labels_num < 1:  # 1: a score per sequence (multiple choice, ranking)
+                raise ValueError(f"the cls target needs at least 1 output, got {labels_num}")
             self.cls_pooler, self.cls_output = nn.Linear(hidden, hidden), nn.Linear(hidden, labels_num)
 
     @classmethod
@@ -261,6 +267,16 @@ def _set(args, **defaults):
             setattr(args, key, value)
 
 
+def resolve_options(arch: str, uer_config: Optional[str] = None, explicit: Optional[dict] = None) -> dict:
+    """Every ``uer`` model option as ``fairseq-train --arch ARCH --uer-config X`` resolves it: explicit
+    values, then the UER config, then the arch (converters build exactly the model training builds)."""
+    if arch not in ARCHS and arch != "uer":
+        raise ValueError(f"unknown uer arch {arch!r}; choose from: {', '.join(ARCHS)}")
+    args = argparse.Namespace(**(explicit or {}), uer_config=uer_config)
+    _set(args, **{**_BASE_DEFAULTS, **ARCHS.get(arch, {})})
+    return {name: getattr(args, name) for name in _BASE_DEFAULTS}
+
+
 def _sizes(layers, hidden, ffn, heads, emb=None):
     return dict(layers_num=layers, hidden_size=hidden, feedforward_size=ffn, heads_num=heads, emb_size=emb or hidden)
 
@@ -303,9 +319,14 @@ ARCHS = {
 _BASE_DEFAULTS = {name: f.default for name, f in UerConfig.__dataclass_fields__.items() if not name.startswith("_")}
 
 
-def _register_arch(arch, defaults):
-    register_model_architecture("uer", arch)(lambda args: _set(args, **{**_BASE_DEFAULTS, **defaults}))
+def register_uer_archs(model: str, prefix: str) -> None:
+    """Register ``prefix<name>`` for every ``uer_<name>`` arch on ``model`` (task models built on the UER body
+    take UER's sizes under their own names: ``uer_mrc_bert_base``, ``uer_tagger_lstm``, ...)."""
+    def register(arch, defaults):
+        register_model_architecture(model, arch)(lambda args: _set(args, **{**_BASE_DEFAULTS, **defaults}))
+
+    for arch, defaults in ARCHS.items():
+        register(prefix + arch[len("uer_"):], defaults)
 
 
-for _arch, _defaults in ARCHS.items():
-    _register_arch(_arch, _defaults)
+register_uer_archs("uer", "uer_")

@@ -36,3 +36,18 @@ class EntityClassificationHead(nn.Module):
 
     def forward(self, entities: torch.Tensor) -> torch.Tensor:
         return self.out_proj(self.dropout(entities[:, :self.num_entities].flatten(1)))
+
+
+class PlaceholderScoringHead(nn.Module):
+    """One logit per candidate entity as the filler of the first entity (the placeholder):
+    a linear over ``[placeholder ; candidate]`` (LUKE's ReCoRD scorer). B x (1 + E) x C -> B x E."""
+
+    def __init__(self, hidden_dim: int, dropout: float = 0.1):
+        super().__init__()
+        self.dropout = nn.Dropout(dropout)
+        self.out_proj = nn.Linear(2 * hidden_dim, 1)
+
+    def forward(self, entities: torch.Tensor) -> torch.Tensor:
+        candidates = entities[:, 1:]
+        placeholder = entities[:, :1].expand_as(candidates)
+        return self.out_proj(self.dropout(torch.cat([placeholder, candidates], dim=-1))).squeeze(-1)

@@ -1,4 +1,4 @@
-"""Small heads over encoder features: masked-LM projection and the BERT pooler."""
+"""Small heads over encoder features: masked-LM projection, the BERT pooler, per-token tag logits."""
 from __future__ import annotations
 
 from typing import Callable, Optional
@@ -41,3 +41,15 @@ class Pooler(nn.Module):
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         return torch.tanh(self.dense(features[:, 0]))
+
+
+class TokenClassificationHead(nn.Module):
+    """dropout -> linear on every position: tag logits (BERT's token classifier, UER-py's NER output layer)."""
+
+    def __init__(self, hidden_dim: int, num_tags: int, dropout: float = 0.1):
+        super().__init__()
+        self.dropout = nn.Dropout(dropout)
+        self.output = nn.Linear(hidden_dim, num_tags)
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        return self.output(self.dropout(features))

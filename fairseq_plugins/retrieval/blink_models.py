@@ -17,17 +17,22 @@ import torch
 from ..conversion.fairseq_checkpoint import build_cfg, build_model, load_checkpoint
 from ..errors import InputError
 from .dense_index import INDEX_KINDS, build_index
-from .kb_encoding import EncodedKB, encode_kb, pad_batch
+from .kb_encoding import EncodedKB, encode_kb, encoder_key, pad_batch
 
 logger = logging.getLogger(__name__)
 
 
 def load_blink(checkpoint: Optional[str] = None, pretrained_encoder: Optional[str] = None,
-               vocab: Optional[str] = None, kb: Optional[str] = None, task: str = "blink_biencoder"):
+               vocab: Optional[str] = None, kb: Optional[str] = None, task: str = "blink_biencoder",
+               representation: Optional[str] = None, normalize: bool = False,
+               max_context_length: Optional[int] = None, max_candidate_length: Optional[int] = None):
     """(task, model in eval mode) from ``checkpoint``, or built around ``pretrained_encoder``.
 
-    ``vocab``/``kb`` override the paths stored in a checkpoint (moved files)."""
-    overrides = {k: v for k, v in {"vocab": vocab, "kb": kb}.items() if v}
+    ``vocab``/``kb`` override the paths stored in a checkpoint (moved files); ``representation``
+    and ``normalize`` (cosine scores) choose the towers' output of a model built around
+    ``pretrained_encoder``; the lengths, when given, replace the model's input lengths."""
+    overrides = {k: v for k, v in {"vocab": vocab, "kb": kb, "max_context_length": max_context_length,
+                                   "max_candidate_length": max_candidate_length}.items() if v}
     if checkpoint:
         cfg, blink_task, model = load_checkpoint(checkpoint, arg_overrides=overrides or None)
         if cfg.task._name != task:
@@ -36,6 +41,10 @@ def load_blink(checkpoint: Optional[str] = None, pretrained_encoder: Optional[st
         if not vocab:
             raise InputError(pretrained_encoder, "--vocab is needed with --pretrained-encoder")
         extra = ["--vocab", vocab, "--pretrained-encoder", pretrained_encoder] + (["--kb", kb] if kb else [])
+        extra += ["--representation", representation] if representation else []
+        extra += ["--normalize"] if normalize else []
+        for name in ("max_context_length", "max_candidate_length"):
+            extra += [f"--{name.replace('_', '-')}", str(overrides[name])] if name in overrides else []
         arch = task  # the default architecture of each model has its name
         criterion = "blink_in_batch" if task == "blink_biencoder" else "blink_crossencoder"
         with tempfile.TemporaryDirectory() as data:
@@ -67,8 +76,9 @@ def open_encoded_kb(task, model, kb_path: str, encoded_dir: str, batch_size: int
     """The KB's entity vectors in ``encoded_dir``, encoded first (or finished) when not complete there."""
     start = time.perf_counter()
     dim = model.encode_candidates(pad_batch([[task.dictionary.bos()]], 0)).size(-1)
+    key = encoder_key(model.candidate_tower) + ("-normalized" if getattr(model.cfg, "normalize", False) else "")
     encoded = encode_kb(kb_path, encoded_dir, task.builder, model.encode_candidates, dim=dim,
-                        batch_size=batch_size, progress=progress) or EncodedKB.open(encoded_dir)
+                        batch_size=batch_size, progress=progress, encoder_key=key) or EncodedKB.open(encoded_dir)
     logger.info("KB encoded: %d entities (%.1f s)", len(encoded.ids), time.perf_counter() - start)
     return encoded
 
@@ -79,6 +89,10 @@ def add_retrieval_arguments(parser, top_k: int = 64):
     model_args.add_argument("--checkpoint", help="trained blink_biencoder checkpoint")
     model_args.add_argument("--pretrained-encoder", help="converted encoder (model.pt), untrained biencoder")
     parser.add_argument("--vocab", help="vocabulary (default: the checkpoint's)")
+    parser.add_argument("--representation", choices=("cls", "pooled", "mean"),
+                        help="tower output with --pretrained-encoder (default: the model's, cls)")
+    parser.add_argument("--normalize", action="store_true",
+                        help="cosine scores (L2-normalized towers) with --pretrained-encoder")
     parser.add_argument("--kb", required=True, help="knowledge-base jsonl")
     parser.add_argument("--encoded-kb", required=True, help="folder for the encoded KB (reused if complete)")
     parser.add_argument("--index", choices=INDEX_KINDS, default="flat")
@@ -86,6 +100,9 @@ def add_retrieval_arguments(parser, top_k: int = 64):
     parser.add_argument("--ivf-lists", type=int, help="IVF cells (default ~4 sqrt(N))")
     parser.add_argument("--nprobe", type=int, default=16, help="IVF cells searched per query")
     parser.add_argument("--restrict-to-world", action="store_true", help="search each mention's own world only")
+    parser.add_argument("--max-context-length", type=int, help="tokens of a mention in context (default: the "
+                                                                   "model's)")
+    parser.add_argument("--max-candidate-length", type=int, help="tokens of an entity (default: the model's)")
     parser.add_argument("--top-k", type=int, default=top_k)
     parser.add_argument("--batch-size", type=int, default=128, help="encoding batch size")
     parser.add_argument("--no-progress", action="store_true")
@@ -93,7 +110,13 @@ def add_retrieval_arguments(parser, top_k: int = 64):
 
 def retrieval_from_args(args):
     """(task, model, encoded KB, index) for the flags of :func:`add_retrieval_arguments`."""
-    task, model = load_blink(args.checkpoint, args.pretrained_encoder, args.vocab)
+    if args.checkpoint and (args.representation or args.normalize):
+        raise InputError(args.checkpoint, "--representation and --normalize are stored in a checkpoint; they "
+                                          "apply to --pretrained-encoder only", field="representation")
+    task, model = load_blink(args.checkpoint, args.pretrained_encoder, args.vocab,
+                             representation=args.representation, normalize=args.normalize,
+                             max_context_length=args.max_context_length,
+                             max_candidate_length=args.max_candidate_length)
     encoded = open_encoded_kb(task, model, args.kb, args.encoded_kb, args.batch_size, not args.no_progress)
     index = build_index(encoded.vectors, args.index, worlds=encoded.worlds if args.restrict_to_world else None,
                         ef_search=args.ef_search, ivf_lists=args.ivf_lists, nprobe=args.nprobe)

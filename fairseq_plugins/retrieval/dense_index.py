@@ -36,7 +36,8 @@ class DenseIndex:
     """Top-k inner-product search over ``vectors`` (N x D float32, may be a memmap)."""
 
     def __init__(self, vectors: np.ndarray, kind: str = "flat", hnsw_neighbors: int = 64, ef_search: int = 256,
-                 ef_construction: int = 200, ivf_lists: Optional[int] = None, nprobe: int = 16, seed: int = 1):
+                 ef_construction: int = 200, ivf_lists: Optional[int] = None, nprobe: int = 16, seed: int = 1,
+                 ivf_points_per_list: int = 256):
         if kind not in INDEX_KINDS:
             raise ValueError(f"index kind {kind!r}; expected one of {', '.join(INDEX_KINDS)}")
         if len(vectors) == 0:
@@ -60,11 +61,20 @@ class DenseIndex:
         else:
             lists = ivf_lists or max(1, min(int(4 * np.sqrt(self.size)), self.size // 39))
             self.index = faiss.IndexIVFFlat(faiss.IndexFlatIP(self.dim), self.dim, lists, faiss.METRIC_INNER_PRODUCT)
-            sample = np.random.RandomState(seed).choice(self.size, min(self.size, 256 * lists), replace=False)
+            # k-means on a sample (faiss' own cap is 256 points per cell; fewer builds faster at 1M+)
+            sample = np.random.RandomState(seed).choice(self.size, min(self.size, ivf_points_per_list * lists),
+                                                        replace=False)
             self.index.train(np.ascontiguousarray(vectors[np.sort(sample)], dtype=np.float32))
             self.index.nprobe = min(nprobe, lists)
         for a, b in _chunks(self.size):
             self.index.add(self._entities(np.asarray(vectors[a:b], dtype=np.float32)))
+
+    def set_search_params(self, ef_search: Optional[int] = None, nprobe: Optional[int] = None) -> None:
+        """Change the search breadth of a built index (HNSW efSearch, IVF cells probed)."""
+        if ef_search is not None and self.kind == "hnsw":
+            self.index.hnsw.efSearch = ef_search
+        if nprobe is not None and self.kind == "ivf":
+            self.index.nprobe = min(nprobe, self.index.nlist)
 
     def _entities(self, x: np.ndarray) -> np.ndarray:
         if self.kind != "hnsw":

@@ -8,6 +8,7 @@ needs to fit in memory.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -63,21 +64,34 @@ class EncodedKB:
         return cls(folder, vectors, ids, worlds)
 
 
+def encoder_key(module: torch.nn.Module) -> str:
+    """A digest of a module's parameters and buffers: which encoder wrote an encoded KB."""
+    digest = hashlib.sha1()
+    for name, tensor in module.state_dict().items():
+        digest.update(name.encode())
+        digest.update(tensor.detach().float().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()
+
+
 def encode_kb(kb_path, out_dir, builder: BlinkInputBuilder, embed: Callable[[torch.Tensor], torch.Tensor],
-              dim: int, batch_size: int = 128, progress: bool = True, stop_after: Optional[int] = None) -> EncodedKB:
+              dim: int, batch_size: int = 128, progress: bool = True, stop_after: Optional[int] = None,
+              encoder_key: Optional[str] = None) -> EncodedKB:
     """Encode every KB entity (``title [ENT] text``) with ``embed`` (token batch -> B x dim).
 
-    ``stop_after`` ends the run after that many rows in total (for tests of resuming)."""
+    ``encoder_key`` identifies the encoder (see :func:`encoder_key`): a folder encoded by another
+    model is encoded again rather than reused. ``stop_after`` ends the run after that many rows
+    in total (for tests of resuming)."""
     kb_path, out_dir = os.fspath(kb_path), os.fspath(out_dir)
     os.makedirs(out_dir, exist_ok=True)
     meta_path = os.path.join(out_dir, META)
-    signature = {"kb": os.path.abspath(kb_path), "kb_bytes": os.path.getsize(kb_path), "dim": dim}
+    signature = {"kb": os.path.abspath(kb_path), "kb_bytes": os.path.getsize(kb_path), "dim": dim,
+                 "encoder": encoder_key, "max_candidate_length": builder.max_candidate_length}
     meta = None
     if os.path.isfile(meta_path):
         with open(meta_path) as f:
             meta = json.load(f)
         if {k: meta.get(k) for k in signature} != signature:
-            logger.info("%s: written for another KB or dimension; encoding from scratch", out_dir)
+            logger.info("%s: written for another KB, encoder or dimension; encoding from scratch", out_dir)
             meta = None
     if meta is None:
         kb = KnowledgeBase(kb_path)  # validates the whole file (duplicate ids) before any work

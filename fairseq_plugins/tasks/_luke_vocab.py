@@ -5,13 +5,24 @@ is a converted model folder: ``dict.txt``, tokenizer files (``vocab.txt`` for Wo
 ``vocab.json`` + ``merges.txt`` for byte-level BPE) and the entity vocabulary (LUKE-lite's when absent).
 """
 import os
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 from ..data import load_dictionary
 from ..data.luke_entity_vocab import MASK, EntityVocab, find_entity_vocab
 from ..errors import InputError
-from ..tokenization import build_tokenizer
+from ..tokenization import VocabTokenizer, build_tokenizer
 from ._single_dictionary import SingleDictionaryTask
+
+
+def folder_tokenizer(vocab_dir) -> Tuple[VocabTokenizer, str]:
+    """(tokenizer, prefix) of a converted model folder: WordPiece from ``vocab.txt`` (no prefix), else byte-level
+    BPE from ``vocab.json`` + ``merges.txt`` with the prefix space LUKE puts before each word or text piece."""
+    if os.path.isfile(os.path.join(vocab_dir, "vocab.txt")):
+        return build_tokenizer("bert", os.path.join(vocab_dir, "vocab.txt")), ""
+    if os.path.isfile(os.path.join(vocab_dir, "vocab.json")):
+        return build_tokenizer("bytebpe", os.path.join(vocab_dir, "vocab.json"),
+                               os.path.join(vocab_dir, "merges.txt")), " "
+    raise InputError(vocab_dir, "no tokenizer files (vocab.txt, or vocab.json + merges.txt)")
 
 
 class LukeVocabTask(SingleDictionaryTask):
@@ -23,16 +34,7 @@ class LukeVocabTask(SingleDictionaryTask):
         super().__init__(cfg)
         self.dictionary = dictionary
         self.entity_vocab = entity_vocab
-        vocab_dir = cfg.vocab_dir
-        if os.path.isfile(os.path.join(vocab_dir, "vocab.txt")):
-            self.tokenizer = build_tokenizer("bert", os.path.join(vocab_dir, "vocab.txt"))
-            self.prefix = ""
-        elif os.path.isfile(os.path.join(vocab_dir, "vocab.json")):
-            self.tokenizer = build_tokenizer("bytebpe", os.path.join(vocab_dir, "vocab.json"),
-                                             os.path.join(vocab_dir, "merges.txt"))
-            self.prefix = " "  # LUKE tokenizes each word (or text piece) with a prefix space
-        else:
-            raise InputError(vocab_dir, "no tokenizer files (vocab.txt, or vocab.json + merges.txt)")
+        self.tokenizer, self.prefix = folder_tokenizer(cfg.vocab_dir)
 
     @staticmethod
     def load_vocabs(cfg):

@@ -20,7 +20,7 @@ from fairseq.dataclass import FairseqDataclass
 from fairseq.tasks import register_task
 from omegaconf import II
 
-from ..data.nq_dataset import NqReaderDataset
+from ..data.squad_dataset import QaWindowDataset
 from ..data.nq_format import NqExample, ReadStats, read_nq
 from ..data.nq_inputs import NqInstanceBuilder
 from ..errors import InputError
@@ -111,7 +111,7 @@ class NqReaderTask(SingleDictionaryTask):
         if not instances:
             raise InputError(os.path.join(self.cfg.data, split), "no training instance: no row has a long answer "
                                                                  "and a second candidate")
-        self.datasets[split] = NqReaderDataset(instances, self.source_dictionary.pad())
+        self.datasets[split] = QaWindowDataset(instances, self.source_dictionary.pad())
         return self.datasets[split]
 
     def build_model(self, cfg, from_checkpoint=False):

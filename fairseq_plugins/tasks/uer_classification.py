@@ -1,87 +1,122 @@
-"""``uer_classification``: UER-py's ``run_classifier.py`` data, read from ``DATA/{train,dev,test}.tsv``.
+"""``uer_classification``: UER-py's ``run_classifier.py`` and ``run_mt_classifier.py``, on ``DATA/{train,dev,test}.tsv``.
 
-Texts are tokenized on the fly with ``--vocab`` and ``--tokenizer-kind`` (no binarization). The model
-is ``uer`` with ``--target cls`` (pooling by ``--pooling``); the number of labels is ``--labels-num``
-or, when 0, the largest label of ``train.tsv`` plus one (the inference script reads it from the
-checkpoint's cls head).
-fairseq's ``valid`` split is UER's ``dev.tsv``.
+Texts are tokenized on the fly with ``--vocab`` and ``--tokenizer-kind`` (no binarization). The model is
+``uer`` with ``--target cls`` (pooling by ``--pooling``), optionally started from UER pre-training with
+``--pretrained-model-path``. The number of labels is ``--labels-num`` or, when 0, the largest label of
+``train.tsv`` plus one.
+
+- Distillation (UER's ``--soft_targets``): with ``--soft-targets`` the training file's ``logits`` column
+  (a teacher's logits) is learned too; the criterion mixes ``--soft-alpha`` x MSE on the logits with
+  ``1 - alpha`` x cross-entropy on the labels.
+- Multi-task: ``DATA`` may name several folders separated by ``:`` (fairseq's separator of data paths); the encoder is shared and each
+  folder gets its own head; batches hold one folder's examples; validation logs each folder's metrics
+  under its name (``<folder>_accuracy``) besides the overall ``accuracy``.
 """
 import logging
 import os
 from dataclasses import dataclass, field
+from typing import List
 
-from fairseq.dataclass import ChoiceEnum, FairseqDataclass
+from fairseq import utils
 from fairseq.tasks import register_task
 
-from ..data.uer_classification import UerClassificationDataset, check_labels, encode_examples, read_classification_tsv
+from ..data.uer_classification import UerClassificationDataset, check_labels, encode_examples, \
+    read_classification_tsv, text_columns
 from ..errors import InputError
-from ..tokenization import build_tokenizer
-from ._single_dictionary import SingleDictionaryTask
+from ..models.uer_multitask import UerMultiTaskClassifier
+from ._uer_downstream import UerDownstreamConfig, UerDownstreamTask
 
 logger = logging.getLogger(__name__)
 
-# fairseq split name -> UER file name
-SPLIT_FILES = {"valid": "dev"}
-
 
 @dataclass
-class UerClassificationConfig(FairseqDataclass):
-    data: str = field(default="", metadata={"help": "folder of train.tsv, dev.tsv (the valid split), test.tsv"})
-    vocab: str = field(default="", metadata={"help": "vocabulary (vocab.txt), or the .model for sentencepiece"})
-    tokenizer_kind: ChoiceEnum(["bert", "char", "space", "sentencepiece"]) = field(
-        default="bert", metadata={"help": "UER's --tokenizer: bert (WordPiece), char, space, sentencepiece"})
-    seq_length: int = field(default=128, metadata={"help": "tokens per example incl. [CLS]/[SEP]; longer is cut"})
+class UerClassificationConfig(UerDownstreamConfig):
     labels_num: int = field(default=0, metadata={"help": "number of labels (0: largest label in train.tsv + 1)"})
+    soft_targets: bool = field(
+        default=False, metadata={"help": "distillation: also learn the teacher logits of train.tsv's logits column"})
+    soft_alpha: float = field(default=0.5, metadata={"help": "weight of the MSE on logits (1 - it: cross-entropy)"})
 
 
 @register_task("uer_classification", dataclass=UerClassificationConfig)
-class UerClassificationTask(SingleDictionaryTask):
+class UerClassificationTask(UerDownstreamTask):
     def __init__(self, cfg: UerClassificationConfig, tokenizer):
-        super().__init__(cfg)
-        self.tokenizer = tokenizer
-        self.dictionary = tokenizer.dictionary
-        self.labels_num = cfg.labels_num
+        super().__init__(cfg, tokenizer)
+        self.folders = utils.split_paths(cfg.data)  # fairseq's separator, os.pathsep (':')
+        self.names = [os.path.basename(os.path.normpath(f)) for f in self.folders]
+        if len(set(self.names)) != len(self.names):
+            raise InputError(cfg.data, "multi-task data folders need distinct names (they name the metrics)")
+        if not 0 <= cfg.soft_alpha <= 1:
+            raise InputError(None, f"must be in [0, 1], got {cfg.soft_alpha}", field="--soft-alpha")
+        # Saved with checkpoints (see _uer_downstream): counted from train.tsv only when not restored.
+        self.state.add_factory("labels_nums", self._count_labels)
+        self.state.add_factory("columns", self._train_columns)
 
-    @classmethod
-    def setup_task(cls, cfg: UerClassificationConfig, **kwargs):
-        if not cfg.vocab:
-            raise InputError(None, "the vocabulary file is required", field="--vocab")
-        tokenizer = build_tokenizer(cfg.tokenizer_kind, cfg.vocab)
-        if cfg.labels_num == 0:
-            path = os.path.join(cfg.data, "train.tsv")
-            labels = [row.label for row in read_classification_tsv(path)]
-            if not labels:
-                raise InputError(path, "no examples to count the labels from; give --labels-num")
-            cfg.labels_num = max(labels) + 1
-        if cfg.labels_num < 2:
-            raise InputError(None, f"a classifier needs at least 2 labels, got {cfg.labels_num}",
-                             field="--labels-num")
-        logger.info("%d labels", cfg.labels_num)
-        return cls(cfg, tokenizer)
+    @property
+    def labels_nums(self) -> List[int]:
+        return self.state.labels_nums
+
+    @property
+    def labels_num(self) -> int:
+        """The first (single-task: only) data set's label count; the ``uer`` model's cls width."""
+        return self.labels_nums[0]
+
+    @property
+    def multi_task(self) -> bool:
+        return len(self.folders) > 1
+
+    def _count_labels(self) -> List[int]:
+        counts = []
+        for folder in self.folders:
+            n = self.cfg.labels_num
+            if n == 0:
+                path = self.existing_split_path("train", folder)
+                labels = [row.label for row in read_classification_tsv(path)]
+                if not labels:
+                    raise InputError(path, "no examples to count the labels from; give --labels-num")
+                n = max(labels) + 1
+            if n < 2:
+                raise InputError(None, f"a classifier needs at least 2 labels, got {n}", field="--labels-num")
+            counts.append(n)
+        logger.info("labels: %s", ", ".join(f"{name or 'data'} {n}" for name, n in zip(self.names, counts)))
+        return counts
+
+    def _train_columns(self) -> List[List[str]]:
+        return [text_columns(read_classification_tsv(self.existing_split_path("train", f))) for f in self.folders]
 
     def build_model(self, cfg, from_checkpoint=False):
-        if getattr(cfg, "target", None) != "cls":
-            raise InputError(None, f"uer_classification trains the uer model's cls target, got "
-                                   f"{getattr(cfg, 'target', None)!r}: add --target cls (and --pooling to choose "
-                                   "first/mean/max/last)", field="--target")
-        return super().build_model(cfg, from_checkpoint)
-
-    def split_path(self, split: str) -> str:
-        return os.path.join(self.cfg.data, SPLIT_FILES.get(split, split) + ".tsv")
+        model = super().build_model(cfg, from_checkpoint)
+        return UerMultiTaskClassifier(model, self.labels_nums) if self.multi_task else model
 
     def load_dataset(self, split, epoch=1, combine=False, **kwargs):
-        path = self.split_path(split)
-        if not os.path.isfile(path):
-            raise InputError(path, f"not found (split {split!r})")
-        return self.load_tsv(split, path, labels_required=True)
-
-    def load_tsv(self, split, path, labels_required: bool):
-        """Read, check and encode one tsv as ``split`` (the inference script passes its own file)."""
-        rows = read_classification_tsv(path, labels_required)
-        check_labels(rows, self.labels_num, path)
-        examples = encode_examples(rows, self.tokenizer, self.cfg.seq_length, path)
-        self.datasets[split] = UerClassificationDataset(examples, self.dictionary.pad())
+        soft_required = self.cfg.soft_targets and split == "train"
+        examples, columns = [], []
+        for group, folder in enumerate(self.folders):
+            path = self.existing_split_path(split, folder)
+            rows = read_classification_tsv(path)
+            if soft_required and (not rows or rows[0].logits is None):
+                raise InputError(path, "--soft-targets needs a logits column (the teacher's logits, space-separated)",
+                                 line=1, field="logits")
+            examples += self.encode(rows, path, group, keep_logits=self.cfg.soft_targets)
+            columns.append(text_columns(rows))
+        if split == "train":
+            self.state.merge_state_dict({"columns": columns})
+        self.datasets[split] = UerClassificationDataset(examples, self.dictionary.pad(), self.names)
         return self.datasets[split]
 
-    def max_positions(self):
-        return self.cfg.seq_length
+    def load_tsv(self, split, path, labels_required: bool, dataset_id: int = 0):
+        """Read, check and encode one tsv as ``split`` (the inference script passes its own file); its text
+        columns must be those the model was trained on."""
+        rows = read_classification_tsv(path, labels_required)
+        trained = self.state.columns[dataset_id]
+        if rows and text_columns(rows) != trained:
+            raise InputError(path, f"the model was trained on columns {', '.join(trained)}, this file has "
+                                   f"{', '.join(text_columns(rows))}", line=1, field="text_b")
+        self.datasets[split] = UerClassificationDataset(self.encode(rows, path, dataset_id), self.dictionary.pad())
+        return self.datasets[split]
+
+    def encode(self, rows, path, group: int, keep_logits: bool = False):
+        check_labels(rows, self.labels_nums[group], path)
+        if not keep_logits:
+            for row in rows:
+                row.logits = None
+        return encode_examples(rows, self.tokenizer, self.cfg.seq_length, path, group)

@@ -12,8 +12,9 @@
 # BLINK's flags -> fairseq:
 #   biencoder  --learning_rate 1e-05 -> --lr 1e-5; --num_train_epochs 5 -> --max-epoch 5;
 #              --max_context_length/--max_cand_length 128 -> same flags; --train_batch_size 128 on 8 GPUs
-#              (--data_parallel) -> torchrun x $NGPUS with --batch-size 128/$NGPUS each (in-batch negatives
-#              are per GPU here; BLINK's DataParallel gathered all 128); --bert_model bert-large-uncased ->
+#              (--data_parallel) -> torchrun x $NGPUS with --batch-size 128/$NGPUS each (blink_in_batch
+#              gathers every GPU's candidates, so each mention still meets all 128 as in BLINK's
+#              DataParallel; --local-negatives keeps them per GPU); --bert_model bert-large-uncased ->
 #              --pretrained-encoder (converted); no --add_linear -> --representation cls (the default).
 #              AdamW wd 0.01, warmup 10% linear, max_grad_norm 1.0, seed 52313 -> --weight-decay 0.01
 #              --lr-scheduler polynomial_decay --warmup-updates N/10 --clip-norm 1.0 --seed 52313.
