@@ -9,6 +9,10 @@ LUKE's two stages: ``--train-entity-embeddings-only`` trains just the entity emb
 head with the word encoder frozen (LUKE's ``--fix-bert-weights``, stage 1, lr 5e-4); stage 2 trains
 everything from the stage-1 checkpoint (``--finetune-from-model`` or ``--restore-file`` with
 ``--reset-optimizer``, lr 1e-5). LUKE pre-trains with plain attention: pass ``--no-entity-aware-attention``.
+``--stage1-also-train`` widens stage 1 to other parameters the word model did not bring: measured on the
+shared Wikipedia sample, a frozen MiniLM's ``[MASK]`` entity does not attend to its own mention (its final
+state finds another mention of the same entity as nearest neighbour ~9% of the time, the mention's word
+states ~90%), so a short stage 1 only learns once the entity-aware queries (``entity_in_proj``) train too.
 """
 import logging
 import os

