@@ -1,11 +1,12 @@
 """BLINK data: the Zeshel converter on real Zeshel files, the jsonl readers' validation, input building."""
 import json
+import random
 
 import pytest
 
 import blink_fixtures
 from fairseq_plugins.data.blink_formats import KnowledgeBase, SkipCounts, read_mentions
-from fairseq_plugins.data.blink_inputs import BlinkInputBuilder
+from fairseq_plugins.data.blink_inputs import BlinkInputBuilder, _first_words
 from fairseq_plugins.data.blink_zeshel import convert_zeshel
 from fairseq_plugins.errors import InputError
 from fairseq_plugins.tokenization import build_tokenizer
@@ -171,3 +172,19 @@ def test_crossencoder_examples_are_filtered_by_pair_length_not_by_k_pairs():
     kept, ignored = data_utils._filter_by_size_dynamic(np.arange(2), dataset.size, 512)
     assert list(kept) == [0, 1] and not ignored
     assert dataset.num_tokens(0) == 64 * 256  # token-based batching still counts every pair
+
+
+def test_candidates_tokenize_only_the_kept_words_and_equal_whole_text_tokenization(tmp_path):
+    """Long descriptions: the first words give the same candidate ids as tokenizing the whole text,
+    including texts whose first words vanish in normalization and texts without spaces."""
+    vocab = blink_fixtures.write_vocab(tmp_path / "vocab.txt")
+    builder = BlinkInputBuilder(build_tokenizer("bert", vocab), 16, 12)
+    topics = [w for i in range(blink_fixtures.N_ENTITIES) for w in blink_fixtures.entity_words(i)[1]]
+    rng = random.Random(0)
+    texts = [" ".join(rng.choices(topics, k=rng.randint(0, 40))) for _ in range(20)]
+    texts += ["\u200b " * 30 + "topic1a topic2b", "topic1a," * 50, "topic3a\n\ntopic4b . " * 20]
+    titles = ["name1"] * len(texts)
+    full = [[builder.cls, *([*t, builder.title_id, *d][:10]), builder.sep]
+            for t, d in zip(builder._encode(titles), builder._encode(texts))]
+    assert builder.candidates(titles, texts) == full
+    assert _first_words("a  b\nc d", 2) == "a  b" and _first_words("a b", 5) == "a b" and _first_words("", 3) == ""

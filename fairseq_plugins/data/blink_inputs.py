@@ -11,12 +11,23 @@ Sequences are not padded here: fairseq's collaters pad per batch.
 """
 from __future__ import annotations
 
+import re
+from itertools import islice
 from typing import List, Sequence, Tuple
 
 from ..errors import InputError
 from ..tokenization import VocabTokenizer
 
 MENTION_START, MENTION_END, TITLE_SEPARATOR = "[unused0]", "[unused1]", "[unused2]"
+_WORD = re.compile(r"\S+")
+
+
+def _first_words(text: str, count: int) -> str:
+    """``text`` up to the end of its ``count``-th whitespace-separated word (all of it when shorter)."""
+    last = None
+    for last in islice(_WORD.finditer(text), count):
+        pass
+    return text if last is None or last.end() == len(text.rstrip()) else text[:last.end()]
 
 
 class BlinkInputBuilder:
@@ -60,9 +71,17 @@ class BlinkInputBuilder:
         return [self.cls, *left, self.start_id, *mention, self.end_id, *right[:right_quota], self.sep]
 
     def candidates(self, titles: Sequence[str], texts: Sequence[str]) -> List[List[int]]:
+        """Candidate ids. Descriptions may be whole articles of which only the first tokens are kept, so
+        only their first ``keep`` whitespace-separated words are tokenized: every tokenizer here splits at
+        whitespace first and a word is at least one token, so the kept prefix is the same; a text whose
+        first words vanish in normalization (fewer tokens than needed) is tokenized whole instead."""
         n = len(titles)
-        ids = self._encode(list(titles) + list(texts))
         keep = self.max_candidate_length - 2
+        heads = [_first_words(text, keep) for text in texts]
+        ids = self._encode(list(titles) + heads)
+        short = [i for i in range(n) if len(heads[i]) < len(texts[i]) and len(ids[n + i]) < keep]
+        for i, full in zip(short, self._encode([texts[i] for i in short]) if short else []):
+            ids[n + i] = full
         return [[self.cls, *([*ids[i], self.title_id, *ids[n + i]][:keep]), self.sep] for i in range(n)]
 
     @staticmethod
