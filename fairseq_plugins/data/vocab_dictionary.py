@@ -17,6 +17,7 @@ from typing import Iterable, List
 from fairseq.data import Dictionary
 
 from .json_files import read_json_object
+from .text_files import text_lines
 from ..errors import InputError
 
 logger = logging.getLogger(__name__)
@@ -137,15 +138,8 @@ def _read_json_vocab(path) -> List[str]:
 def _read_text_vocab(path):
     """One entry a line: ``token``, ``token count`` (fairseq dict.txt) or ``piece<TAB>score`` (sentencepiece)."""
     tokens, counts = [], []
-    try:
-        with open(path, encoding="utf-8") as f:
-            lines = f.read().split("\n")
-    except UnicodeDecodeError as e:
-        raise InputError(path, f"not UTF-8 text ({e})")
-    if lines and lines[-1] == "":
-        lines.pop()
-    for number, line in enumerate(lines, 1):
-        line = line.rstrip("\r")
+    for number, entry in text_lines(path, "vocabulary file"):
+        line = entry
         if line.endswith(" #fairseq:overwrite"):
             line = line[: -len(" #fairseq:overwrite")]
         count = 0
@@ -156,7 +150,7 @@ def _read_text_vocab(path):
             try:
                 count = int(count_text)
             except ValueError:
-                raise InputError(path, f"expected 'token' or 'token count', got {lines[number - 1]!r}",
+                raise InputError(path, f"expected 'token' or 'token count', got {entry!r}",
                                  line=number, field="count")
         if not line:
             raise InputError(path, "empty token", line=number, field="token")
