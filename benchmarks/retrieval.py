@@ -5,6 +5,7 @@
     python benchmarks/retrieval.py --size 200000 --kinds hnsw --ef-search 64,128,256 --hnsw-neighbors 32
     python benchmarks/retrieval.py --vectors real --encoded-kb enc/          # the KB's own vectors
     python benchmarks/retrieval.py --vectors fitted --encoded-kb enc/ --size 1000000
+    python benchmarks/retrieval.py --size 1000000 --vectors random --kinds exact-bf16,flat
 
 Every index is ``fairseq_plugins.retrieval.DenseIndex``, the code ``blink_retrieve.py`` and
 ``link.py`` run. Recall is the share of the exact top-k (torch, chunked) that an index returns,
@@ -24,6 +25,7 @@ Synthetic queries are fresh draws of the same distribution, not perturbed index 
 import argparse
 import datetime
 import json
+import os
 import socket
 import sys
 import time
@@ -116,11 +118,12 @@ def run(args):
     rows = [{"kind": "exact (torch)", "params": "", "build_s": 0.0, "build_cpu_s": 0.0,
              "ms_per_query": 1e3 * exact_s / len(queries), "cpu_ms_per_query": 1e3 * exact_cpu / len(queries),
              "recall": 1.0}]
-    sweeps = {"hnsw": ("ef_search", args.ef_search), "ivf": ("nprobe", args.nprobe), "flat": (None, [None])}
+    sweeps = {"hnsw": ("ef_search", args.ef_search), "ivf": ("nprobe", args.nprobe), "flat": (None, [None]),
+              "exact-bf16": (None, [None])}
     for kind in args.kinds:
         build_args = {"hnsw": {"hnsw_neighbors": args.hnsw_neighbors, "ef_construction": args.ef_construction},
                       "ivf": {"ivf_lists": args.ivf_lists, "ivf_points_per_list": args.ivf_points_per_list},
-                      "flat": {}}[kind]
+                      "flat": {}, "exact-bf16": {"rerank_factor": args.rerank_factor}}[kind]
         print(f"building {kind} {build_args} ...", file=sys.stderr)
         index, build_s, build_cpu = timed(lambda: DenseIndex(vectors, kind=kind, **build_args))
         name, values = sweeps[kind]
@@ -137,12 +140,13 @@ def run(args):
                          "cpu_ms_per_query": 1e3 * search_cpu / len(queries), "recall": overlap(found, truth)})
             print(f"  {rows[-1]}", file=sys.stderr)
     return {"vectors": description, "size": n, "dim": dim, "queries": len(queries), "k": args.k,
-            "threads": args.threads, "rows": rows}
+            "threads": args.threads, "load_average": os.getloadavg(), "rows": rows}
 
 
 def markdown(result) -> str:
     lines = [f"top-{result['k']} over {result['size']:,} x {result['dim']} ({result['vectors']}), "
-             f"{result['queries']} queries in one batch, {result['threads']} threads",
+             f"{result['queries']} queries in one batch, {result['threads']} threads, load average "
+             + " ".join(f"{x:.1f}" for x in result["load_average"]),
              "", "| index | parameters | build s (CPU s) | ms/query | CPU ms/query | recall@k vs exact |",
              "|---|---|---:|---:|---:|---:|"]
     for r in result["rows"]:
@@ -164,13 +168,15 @@ def main(argv=None):
     parser.add_argument("--queries", type=int, default=256)
     parser.add_argument("--k", type=int, default=64)
     parser.add_argument("--kinds", type=lambda s: s.split(","), default=["ivf", "hnsw"],
-                        help="comma-separated: flat, hnsw, ivf")
+                        help="comma-separated: flat, hnsw, ivf, exact-bf16 (exact torch is always run)")
     parser.add_argument("--ef-search", type=ints, default=[64, 128, 256, 512])
     parser.add_argument("--hnsw-neighbors", type=int, default=32)
     parser.add_argument("--ef-construction", type=int, default=80)
     parser.add_argument("--nprobe", type=ints, default=[8, 16, 32, 64, 128])
     parser.add_argument("--ivf-lists", type=int, help="default ~4 sqrt(N)")
     parser.add_argument("--ivf-points-per-list", type=int, default=64, help="k-means sample per cell")
+    parser.add_argument("--rerank-factor", type=int, default=2, help="exact-bf16: rows re-scored in float32 per "
+                                                                      "query, as a multiple of k")
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, help="JSON result (default benchmarks/results/retrieval-HOST-DATE-"

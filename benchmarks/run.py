@@ -5,11 +5,14 @@
 
 Writes ``benchmarks/results/<host>-<date>.json`` and prints a markdown table. Machines here are
 shared and noisy, so every comparison is a ratio of peers timed in the same process, repetitions
-interleaved (ours, theirs, ours, ...), medians reported; absolute figures drift between runs.
+interleaved (ours, theirs, ours, ...), the fastest repetition of each reported; absolute figures drift
+between runs.
 
 Sections: (a) matmul GFLOP/s, fp32 and bf16: the ceiling for (b); (b) masked-LM training step
-(forward + backward + AdamW) and encoder inference, our ``bert_plugin`` encoder vs
-``transformers.BertForMaskedLM`` with the same config, fp32 and bf16 autocast, tokens/s and model
+(forward + backward + optimizer, each as its toolkit's trainer takes it: ours as ``fairseq-train
+--optimizer adamw_fused [--bf16]``, transformers' as its Trainer's defaults, fused AdamW and bf16
+autocast) and encoder inference (bf16: autocast), our ``bert_plugin`` encoder vs
+``transformers.BertForMaskedLM`` with the same config, fp32 and bf16, tokens/s and model
 FLOPs utilisation; peak memory (full mode) is measured in a fresh child process per case
 (``--memory-case``), because a process's peak RSS never goes down; (c) top-64 retrieval latency and recall vs exact;
 (d) WordPiece tokenization of Wikipedia text: our pipeline vs raw ``tokenizers`` batch encoding;
@@ -17,18 +20,20 @@ FLOPs utilisation; peak memory (full mode) is measured in a fresh child process 
 entity-aware attention on and off (``aware_cost``: our aware step's extra time over our plain one).
 """
 import argparse
+import copy
 import datetime
 import io
 import json
+import logging
 import os
 import platform
 import resource
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -50,8 +55,9 @@ def sync(device):
         torch.cuda.synchronize()
 
 
-def interleaved(fns, reps, warmup, device, stat=statistics.median):
-    """Seconds per call of each function (median, or ``stat``), the functions run round-robin ``reps`` times."""
+def interleaved(fns, reps, warmup, device, stat=min):
+    """Seconds per call of each function (the fastest repetition, or ``stat``), the functions run round-robin
+    ``reps`` times: on a shared machine the fastest run is the one least disturbed by others' work."""
     for _ in range(warmup):
         for fn in fns.values():
             fn()
@@ -79,7 +85,7 @@ def matmul_peak(args, device):
     mats = {dtype: (torch.randn(n, n, device=device).to(dtype), torch.randn(n, n, device=device).to(dtype))
             for dtype in (torch.float32, torch.bfloat16)}
     times = interleaved({dtype: (lambda a=a, b=b: a @ b) for dtype, (a, b) in mats.items()},
-                        reps=5 if args.quick else 10, warmup=2, device=device, stat=min)  # a limit: best run
+                        reps=5 if args.quick else 10, warmup=2, device=device)
     peak = {dtype: 2 * n ** 3 / t / 1e9 for dtype, t in times.items()}
     rows = [row("a", "matmul", f"{n}x{n}x{n}", str(dtype).split(".")[1], round(peak[dtype], 1), "GFLOP/s", args)
             for dtype in peak]
@@ -133,7 +139,7 @@ def model_flops(shape, masked, train):
 
 
 def step_fns(models, batch, dtype, device, train):
-    """One training step (or inference call) per model in ``models`` ("ours", "hf"); bf16 is autocast."""
+    """One training step (:func:`trainer_step`) or inference call (bf16: autocast) per model in ``models``."""
     tokens, mask, labels = batch
     autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=dtype == "bf16")
     losses = {  # our head projects masked tokens only, as fairseq's masked_lm criterion asks it to
@@ -149,18 +155,63 @@ def step_fns(models, batch, dtype, device, train):
         return fn
 
     def step(name, model):
-        opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
+        return trainer_step(name, model, dtype, 1e-4, losses[name])
+    return {name: (step if train else infer)(name, model) for name, model in models.items()}
+
+
+def fairseq_optimizer(params, bf16, lr):
+    """The optimizer ``fairseq-train --optimizer adamw_fused [--bf16]`` builds: with ``--bf16``, fairseq's
+    FP16Optimizer (fp32 master weights, no loss scaling) around it."""
+    from fairseq import optim
+    from fairseq.dataclass.utils import convert_namespace_to_omegaconf
+    from fairseq.optim.fp16_optimizer import FP16Optimizer
+
+    from fairseq_plugins.compat import parse_training_args
+
+    args = parse_training_args(["unused", "--user-dir", str(REPO / "fairseq_plugins"), "--cpu", "--task", "masked_lm",
+                                "--arch", "bert_plugin", "--optimizer", "adamw_fused", "--lr", str(lr),
+                                *(["--bf16"] if bf16 else [])])
+    logging.getLogger("hydra").setLevel(logging.WARNING)
+    with warnings.catch_warnings():  # hydra's deprecation notices, on every fairseq config conversion
+        warnings.simplefilter("ignore")
+        cfg = convert_namespace_to_omegaconf(args)
+    return FP16Optimizer.build_optimizer(cfg, params) if bf16 else optim.build_optimizer(cfg.optimizer, params)
+
+
+def trainer_step(name, model, dtype, lr, loss_fn):
+    """One training step as each toolkit's trainer takes it. Ours: fairseq-train's, ``--optimizer adamw_fused``,
+    and ``--bf16`` trains a bf16 copy of the model with fp32 master weights. transformers': its Trainer's
+    defaults, fused AdamW (torch >= 2.8) and, for bf16, autocast over fp32 weights."""
+    bf16 = dtype == "bf16"
+    if name == "ours":
+        if bf16:
+            model = copy.deepcopy(model).bfloat16()
+        opt = fairseq_optimizer(list(model.parameters()), bf16, lr)
 
         def fn():
-            with autocast:
-                loss = losses[name](model)
-            loss.backward()
+            loss = loss_fn(model)
+            opt.backward(loss)
             opt.step()
-            opt.zero_grad(set_to_none=True)
-            if not torch.isfinite(loss):
-                raise FloatingPointError(f"{name}: non-finite loss {loss.item()}")
+            opt.zero_grad()
+            check_finite(name, loss)
         return fn
-    return {name: (step if train else infer)(name, model) for name, model in models.items()}
+
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, fused=True)
+    device_type = next(model.parameters()).device.type
+
+    def fn():
+        with torch.autocast(device_type, dtype=torch.bfloat16, enabled=bf16):
+            loss = loss_fn(model)
+        loss.backward()
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+        check_finite(name, loss)
+    return fn
+
+
+def check_finite(name, loss):
+    if not torch.isfinite(loss):
+        raise FloatingPointError(f"{name}: non-finite loss {loss.item()}")
 
 
 def encoder_rows(args, device, peak):
@@ -174,7 +225,7 @@ def encoder_rows(args, device, peak):
             for model in models.values():
                 model.train(train)
             for dtype in ("fp32", "bf16"):
-                reps = 2 if shape == "bert-base" and device.type == "cpu" else 3 if args.quick else 5
+                reps = 3 if args.quick or (shape == "bert-base" and device.type == "cpu") else 5
                 times = interleaved(step_fns(models, batch, dtype, device, train), reps, 1, device)
                 mode = "train step" if train else "inference"
                 flops = model_flops(shape, masked, train)
@@ -230,7 +281,7 @@ def retrieval_rows(args):
     # graph/cell indexes instead: 32 latent dimensions, 10% isotropic noise, norms within 15%.
     vectors, queries = synthetic("latent", n, dim, 0), synthetic("latent", n_queries, dim, 1)
     indexes, build = {}, {}
-    for kind in ("exact", "flat", "hnsw", "ivf"):
+    for kind in ("exact", "exact-bf16", "flat", "hnsw", "ivf"):
         start = time.perf_counter()
         indexes[kind] = DenseIndex(vectors, kind=kind)
         build[kind] = time.perf_counter() - start
@@ -240,7 +291,8 @@ def retrieval_rows(args):
     rows = []
     for kind, index in indexes.items():
         recall = overlap(index.search(queries, k)[1], truth)
-        rows.append(row("c", f"top-{k} {kind}", f"{n}x{dim}, {n_queries} queries batched", "fp32",
+        dtype = "bf16, fp32 re-scored" if kind == "exact-bf16" else "fp32"
+        rows.append(row("c", f"top-{k} {kind}", f"{n}x{dim}, {n_queries} queries batched", dtype,
                         round(times[kind] / n_queries * 1e3, 3), "ms/query", args | {"device": "cpu"},
                         recall=round(float(recall), 3), build_s=round(build[kind], 1)))
     return rows
@@ -320,9 +372,8 @@ def luke_batch(dictionary, device, seed=0):
 
 
 def luke_step_fns(models, batch, dtype, device):
-    """Forward + backward + AdamW of each model on the mean square of its word and entity states."""
+    """A training step (:func:`trainer_step`) of each model on the mean square of its word and entity states."""
     tokens, entity_ids, positions = batch
-    autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=dtype == "bf16")
     forward = {
         "ours": lambda m: (lambda x, extra: (x, extra["entity_states"]))(
             *m(tokens, features_only=True, entity_ids=entity_ids, entity_positions=positions)),
@@ -330,25 +381,19 @@ def luke_step_fns(models, batch, dtype, device):
             m(input_ids=tokens, entity_ids=entity_ids, entity_position_ids=positions)),
     }
 
-    def step(name, model):
-        opt = torch.optim.AdamW(model.parameters(), lr=1e-5)
-
-        def fn():
-            with autocast:
-                words, entities = forward[name](model)
-                loss = words.float().pow(2).mean() + entities.float().pow(2).mean()
-            loss.backward()
-            opt.step()
-            opt.zero_grad(set_to_none=True)
+    def loss(name):
+        def fn(model):
+            words, entities = forward[name](model)
+            return words.float().pow(2).mean() + entities.float().pow(2).mean()
         return fn
-    return {name: step(name, model) for name, model in models.items()}
+    return {name: trainer_step(name, model, dtype, 1e-5, loss(name)) for name, model in models.items()}
 
 
 def luke_rows(args, device):
     """Training step of our ``luke`` vs ``transformers.LukeModel``, entity-aware attention on and off,
     all four models timed round-robin in one loop so that the ratios share the machine's state."""
     rows, shape = [], "small" if args.quick else "bert-base"
-    reps = 2 if shape == "bert-base" and device.type == "cpu" else 3 if args.quick else 5
+    reps = 3 if args.quick or (shape == "bert-base" and device.type == "cpu") else 5
     models = {}
     for aware in (True, False):
         pair, dictionary = luke_models(shape, aware, device)

@@ -75,7 +75,9 @@ def _load_or_explain(original):
         except FileNotFoundError:
             raise InputError(path, "checkpoint not found") from None
         except _READ_ERRORS as e:
-            if "Weights only load failed" in str(e):
+            if not zipfile.is_zipfile(path):
+                reason = "is truncated or corrupt (no complete zip archive: cut short, or another kind of file)"
+            elif "Weights only load failed" in str(e):
                 unsupported = [line.strip() for line in str(e).splitlines() if "Unsupported global" in line]
                 reason = ("holds objects that torch's weights-only loader refuses"
                           f"{' (' + unsupported[0] + ')' if unsupported else ''}; not a checkpoint this package wrote?")

@@ -8,11 +8,9 @@ when the checkpoint has a classification head), plus the tokenizer files found b
 checkpoint (or the vocabulary from its dict.txt).
 """
 import argparse
-import logging
-import sys
 
 from fairseq_plugins.conversion import fairseq_to_hf
-from fairseq_plugins.errors import InputError
+from fairseq_plugins.conversion.cli import run_conversion
 
 
 def main(argv=None):
@@ -21,12 +19,7 @@ def main(argv=None):
     parser.add_argument("--out-dir", required=True, help="Hugging Face folder to write")
     parser.add_argument("--head-name", default=None, help="classification head to export (default: the only one)")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
-    try:
-        report = fairseq_to_hf(args.checkpoint, args.out_dir, head_name=args.head_name)
-    except InputError as e:
-        sys.exit(f"error: {e}")
-    print(report.summary())
+    run_conversion(lambda: fairseq_to_hf(args.checkpoint, args.out_dir, head_name=args.head_name))
 
 
 if __name__ == "__main__":

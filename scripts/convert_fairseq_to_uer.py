@@ -9,12 +9,10 @@ dict.txt is found beside it or in its data folder, ``<stem>_vocab.txt``. ``--nam
 spelling of UER-py before 1.0 (embedding.word_embedding, target.mlm_linear_1, target.nsp_linear_1 ...).
 """
 import argparse
-import logging
-import sys
 
 from fairseq_plugins.conversion import fairseq_to_uer
 from fairseq_plugins.conversion.uer_checkpoint import NAME_SETS
-from fairseq_plugins.errors import InputError
+from fairseq_plugins.conversion.cli import run_conversion
 
 
 def main(argv=None):
@@ -23,12 +21,7 @@ def main(argv=None):
     parser.add_argument("--output-model-path", required=True, help="the UER-py .bin to write")
     parser.add_argument("--names", choices=NAME_SETS, default="new", help="UER-py's parameter spelling")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
-    try:
-        report = fairseq_to_uer(args.checkpoint, args.output_model_path, names=args.names)
-    except InputError as e:
-        sys.exit(f"error: {e}")
-    print(report.summary())
+    run_conversion(lambda: fairseq_to_uer(args.checkpoint, args.output_model_path, names=args.names))
 
 
 if __name__ == "__main__":

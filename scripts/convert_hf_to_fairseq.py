@@ -10,11 +10,9 @@ Writes model.pt, dict.txt (ids identical to the original vocabulary), arch_args.
 and are listed.
 """
 import argparse
-import logging
-import sys
 
 from fairseq_plugins.conversion import hf_to_fairseq
-from fairseq_plugins.errors import InputError
+from fairseq_plugins.conversion.cli import run_conversion
 
 
 def main(argv=None):
@@ -25,12 +23,7 @@ def main(argv=None):
                         help="name for a sequence-classification head found in the source")
     parser.add_argument("--seed", type=int, default=1, help="initialisation seed for weights the source lacks")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
-    try:
-        report = hf_to_fairseq(args.hf_dir, args.out_dir, head_name=args.head_name, seed=args.seed)
-    except InputError as e:
-        sys.exit(f"error: {e}")
-    print(report.summary())
+    run_conversion(lambda: hf_to_fairseq(args.hf_dir, args.out_dir, head_name=args.head_name, seed=args.seed))
 
 
 if __name__ == "__main__":

@@ -10,11 +10,9 @@ the tokenizer files and arch_args.txt (the flags that rebuild the model in fairs
 Checkpoints without w2e/e2w/e2e queries get copies of the word query, as LUKE does.
 """
 import argparse
-import logging
-import sys
 
 from fairseq_plugins.conversion import luke_fairseq_to_hf, luke_hf_to_fairseq
-from fairseq_plugins.errors import InputError
+from fairseq_plugins.conversion.cli import run_conversion
 
 
 def main(argv=None):
@@ -31,22 +29,20 @@ def main(argv=None):
                                                "LUKE-lite's (to start entity pre-training)")
     parser.add_argument("--seed", type=int, default=1, help="initialisation seed for weights the source lacks")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
-    try:
+    def convert():
         if args.to_hf:
             if not args.checkpoint:
                 parser.error("--to-hf needs --checkpoint")
-            report = luke_fairseq_to_hf(args.checkpoint, args.out_dir)
+            return luke_fairseq_to_hf(args.checkpoint, args.out_dir)
         else:
             if not args.hf_dir:
                 parser.error("--hf-dir is required")
             aware = None if args.entity_aware_attention is None else args.entity_aware_attention == "on"
-            report = luke_hf_to_fairseq(args.hf_dir, args.out_dir, entity_emb_size=args.entity_emb_size,
-                                        entity_aware_attention=aware, seed=args.seed,
-                                        entity_vocab_path=args.entity_vocab)
-    except InputError as e:
-        sys.exit(f"error: {e}")
-    print(report.summary())
+            return luke_hf_to_fairseq(args.hf_dir, args.out_dir, entity_emb_size=args.entity_emb_size,
+                                      entity_aware_attention=aware, seed=args.seed,
+                                      entity_vocab_path=args.entity_vocab)
+
+    run_conversion(convert)
 
 
 if __name__ == "__main__":

@@ -12,12 +12,10 @@ them, the checkpoint's target tensors decide. Writes model.pt, dict.txt (the voc
 listed; a size that disagrees with the checkpoint is reported with the parameter and both shapes.
 """
 import argparse
-import logging
-import sys
 
 from fairseq_plugins.conversion import uer_to_fairseq
 from fairseq_plugins.conversion.uer_checkpoint import CONVERTIBLE_TARGETS
-from fairseq_plugins.errors import InputError
+from fairseq_plugins.conversion.cli import run_conversion
 from fairseq_plugins.models.uer import ARCHS
 
 
@@ -31,14 +29,9 @@ def main(argv=None):
     parser.add_argument("--out-dir", required=True, help="where model.pt, dict.txt and uer_config.json go")
     parser.add_argument("--seed", type=int, default=1, help="initialisation seed for head weights the source lacks")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(message)s")
-    try:
-        report = uer_to_fairseq(args.input_model_path, args.out_dir, args.vocab_path, arch=args.arch,
-                                config_path=args.config_path, options={"target": args.target} if args.target else None,
-                                seed=args.seed)
-    except InputError as e:
-        sys.exit(f"error: {e}")
-    print(report.summary())
+    run_conversion(lambda: uer_to_fairseq(
+        args.input_model_path, args.out_dir, args.vocab_path, arch=args.arch, config_path=args.config_path,
+        options={"target": args.target} if args.target else None, seed=args.seed))
 
 
 if __name__ == "__main__":

@@ -40,7 +40,8 @@ def test_link_file_ranks_the_gold_entity_and_reports_skips(data, biencoder, top4
     blink_row = {k: rows[0][k] for k in ("context_left", "mention", "context_right", "world")}
     cli_utils.write_lines(tmp_path / "in.jsonl", [json.dumps(r) for r in [as_text(r) for r in rows] + [bad, blink_row]])
     proc = cli_utils.run_cli(link_args(data, biencoder, tmp_path / "enc", "--input", tmp_path / "in.jsonl",
-                                       "--output", tmp_path / "out.jsonl", "--top-k", "5", "--restrict-to-world"))
+                                       "--output", tmp_path / "out.jsonl", "--top-k", "5", "--restrict-to-world",
+                                       "--index", "exact-bf16"))  # compared below with blink_retrieve's flat index
     out = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
     assert len(out) == 34  # one output line per input line, skips included
     titles = {e["id"]: (e["title"], e["world"]) for e in blink_fixtures.kb_records()}

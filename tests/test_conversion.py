@@ -220,5 +220,6 @@ def test_bad_checkpoint_for_export(tmp_path):
         fairseq_to_hf(str(tmp_path / "missing.pt"), str(tmp_path / "out"))
     broken = tmp_path / "broken.pt"
     broken.write_bytes(b"\x80\x02garbage")
-    with pytest.raises(InputError, match="broken.pt: not a readable fairseq checkpoint"):
+    with pytest.raises(InputError, match="broken.pt: cannot be loaded: the checkpoint is truncated or corrupt \\(no complete zip") as err:
         fairseq_to_hf(str(broken), str(tmp_path / "out"))
+    assert str(err.value).count("broken.pt") == 1  # one clear message, not a wrapped one

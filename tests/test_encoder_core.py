@@ -228,3 +228,26 @@ def test_bf16_autocast_forward_backward_on_cpu(causal):
     grads = [p.grad for p in list(core.parameters()) + list(head.parameters()) if p.grad is not None]
     assert grads and all(torch.isfinite(g).all() for g in grads)
     assert core.layers[0].self_attn.in_proj.weight.grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize("mask_kind", ["none", "bool", "additive"])
+def test_cpu_training_attention_is_sdpa_math(mask_kind):
+    """With dropout on a CPU, SelfAttention does the softmax itself (SDPA's fused CPU kernels take no dropout):
+    at p=0 the two are the same function, in values and gradients; in training its dropout really drops."""
+    from fairseq_plugins.modules.transformer_layer import SelfAttention, softmax_attention
+
+    torch.manual_seed(0)
+    q, k, v = (torch.randn(2, 3, 5, 4, requires_grad=True) for _ in range(3))
+    keep = torch.tensor([[True] * 5, [True, True, True, False, False]])[:, None, None, :]
+    mask = {"none": None, "bool": keep, "additive": torch.zeros(keep.shape).masked_fill(~keep, float("-inf"))}[mask_kind]
+    ours = softmax_attention(q @ k.transpose(-1, -2) / 2.0, v, mask, 0.0, True)
+    reference = torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+    torch.testing.assert_close(ours, reference, atol=1e-6, rtol=1e-5)
+    grads = torch.autograd.grad(ours.sum(), (q, k, v))
+    for a, b in zip(grads, torch.autograd.grad(reference.sum(), (q, k, v))):
+        torch.testing.assert_close(a, b, atol=1e-6, rtol=1e-5)
+
+    attention = SelfAttention(8, 2, dropout=0.5).train()
+    x = torch.randn(2, 5, 8)
+    assert not torch.equal(attention(x), attention(x))  # dropout applied
+    assert torch.equal(attention.eval()(x), attention(x))

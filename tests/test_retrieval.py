@@ -67,9 +67,45 @@ def test_ivf_searching_every_cell_is_exact_and_fewer_cells_approximate():
     assert overlap(DenseIndex(vectors, "ivf", ivf_lists=20, nprobe=5).search(queries, 16)[1], exact) > 0.6
 
 
+def separated(n=8000, dim=64, queries=40, seed=0):
+    """Each query's 64 best entities are far above the rest: q.x = 4 + j/16 for its 64 planted rows
+    (1/16 apart), under 1.5 for every other row, so any float32-exact search agrees on the order."""
+    rng = np.random.RandomState(seed)
+    q = np.linalg.qr(rng.randn(dim, queries))[0].T.astype(np.float32)  # orthonormal queries
+    x = rng.randn(n, dim).astype(np.float32) * 0.2
+    planted = rng.permutation(n)[:queries * 64].reshape(queries, 64)
+    for i, rows in enumerate(planted):
+        base = rng.randn(64, dim).astype(np.float32) * 0.05
+        base -= (base @ q[i])[:, None] * q[i]  # orthogonal to the query: the score is set exactly below
+        x[rows] = base + (4 + np.arange(64, dtype=np.float32)[:, None] / 16) * q[i]
+    return x, q
+
+
+def test_bf16_search_returns_the_exact_top_64_when_scores_are_separated(monkeypatch):
+    from fairseq_plugins.retrieval import dense_index
+
+    vectors, queries = separated()
+    exact_scores, exact_rows = DenseIndex(vectors, "exact").search(queries, 64)
+    assert (exact_scores[:, -1] > 3.9).all() and ((queries @ vectors.T) > 1.5).sum() == 40 * 64
+    monkeypatch.setattr(dense_index._Bf16Search, "ROWS", 128)  # several blocks, and a ragged last one
+    monkeypatch.setattr(dense_index, "QUERY_BATCH", 16)
+    scores, rows = DenseIndex(vectors, "exact-bf16").search(queries, 64)
+    np.testing.assert_array_equal(rows, exact_rows)  # same ids, same order
+    np.testing.assert_allclose(scores, exact_scores, rtol=1e-5, atol=1e-5)  # float32 scores, not bf16
+
+
+def test_bf16_search_recalls_exact_top_64_on_random_vectors():
+    vectors, queries = synthetic(n=8000, dim=64, queries=64)  # more super-groups than are kept
+    exact = DenseIndex(vectors, "exact").search(queries, 64)
+    scores, rows = DenseIndex(vectors, "exact-bf16").search(queries, 64)
+    assert overlap(rows, exact[1]) >= 0.99
+    found = rows == exact[1]
+    np.testing.assert_allclose(scores[found], exact[0][found], rtol=1e-5, atol=1e-5)
+
+
 def test_fewer_entities_than_k_pad_with_minus_one():
     vectors, queries = synthetic(n=5, queries=2)
-    for kind in ("exact", "flat", "hnsw"):
+    for kind in ("exact", "flat", "hnsw", "exact-bf16"):
         scores, rows = DenseIndex(vectors, kind).search(queries, 8)
         assert (rows[:, 5:] == -1).all() and np.isneginf(scores[:, 5:]).all(), kind
         assert sorted(rows[0, :5]) == [0, 1, 2, 3, 4]

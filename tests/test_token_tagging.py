@@ -159,6 +159,37 @@ def test_uer_tagger_learns_a_few_steps_in_process():
     assert losses[-1] < 0.5 * losses[0], losses
 
 
+def test_pretrained_model_path_starts_a_uer_tagger(tmp_path):
+    """run_ner's --pretrained_model_path: a UER pre-training checkpoint's body and architecture start the tagger."""
+    from omegaconf import OmegaConf
+    from fairseq_plugins.conversion.fairseq_checkpoint import save_checkpoint
+    from fairseq_plugins.models.uer import UerConfig, UerModel
+    from fairseq_plugins.tasks.token_tagging import TokenTaggingConfig, TokenTaggingTask
+
+    vocab = write(tmp_path / "vocab.txt", "\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "a", "b"]))
+    (tmp_path / "label2id.json").write_text(json.dumps({"O": 0, "B-X": 1, "I-X": 2}))
+    pre_cfg = OmegaConf.structured(UerConfig(embedding="word", encoder="bilstm", emb_size=8, hidden_size=8,
+                                             layers_num=1, target="bilm"))
+    task = TokenTaggingTask.setup_task(TokenTaggingConfig(data=str(tmp_path), data_format="uer_tsv", vocab=str(vocab),
+                                                          tokenizer_kind="char"))
+    pretrained = UerModel(pre_cfg, task.source_dictionary)
+    save_checkpoint(str(tmp_path / "pre.pt"), OmegaConf.create({"model": pre_cfg}), pretrained)
+
+    def build(arch, **task_fields):
+        task = TokenTaggingTask.setup_task(TokenTaggingConfig(
+            data=str(tmp_path), data_format="uer_tsv", vocab=str(vocab), tokenizer_kind="char",
+            pretrained_model_path=str(tmp_path / "pre.pt"), **task_fields))
+        cfg = OmegaConf.merge(OmegaConf.structured(UerConfig(encoder="transformer", hidden_size=16)), {"_name": arch})
+        return task.build_model(cfg), cfg
+
+    model, cfg = build("uer_tagger")
+    assert (cfg.encoder, cfg.hidden_size) == ("bilstm", 8)  # the checkpoint's architecture wins
+    for name, tensor in pretrained.body.state_dict().items():
+        assert torch.equal(model.body.state_dict()[name], tensor), name
+    with pytest.raises(InputError, match="uer_tagger model only"):
+        build("token_tagger")
+
+
 @pytest.mark.skipif(not MSRA.is_dir(), reason="shared UER test data absent")
 def test_train_on_msra_ner_then_predict(tmp_path):
     """UER's run_ner data through fairseq-train (loss falls), then run_ner_infer's output and a score."""

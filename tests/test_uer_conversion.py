@@ -89,6 +89,18 @@ def load_ours(out_dir):
     return model.eval()
 
 
+def bert_inputs():
+    """(tokens, mask, token types) of 3 sentence pairs, two of them padded."""
+    g = torch.Generator().manual_seed(0)
+    tokens = torch.randint(5, len(VOCAB), (3, 12), generator=g)
+    types = torch.zeros_like(tokens)
+    types[:, 6:] = 1
+    mask = torch.ones_like(tokens, dtype=torch.bool)
+    mask[1, 8:], mask[2, 4:] = False, False
+    tokens[~mask] = 0
+    return tokens, mask, types
+
+
 def test_uer_bert_parity_with_transformers_and_old_names(tmp_path, hf_bert):
     """UER-named BERT weights (mapped from transformers' as UER-py maps them) give transformers' outputs."""
     models = {}
@@ -104,13 +116,7 @@ def test_uer_bert_parity_with_transformers_and_old_names(tmp_path, hf_bert):
     model = models["new"]
     assert model.cfg.target == "bert"
 
-    g = torch.Generator().manual_seed(0)
-    tokens = torch.randint(5, len(VOCAB), (3, 12), generator=g)
-    types = torch.zeros_like(tokens)
-    types[:, 6:] = 1
-    mask = torch.ones_like(tokens, dtype=torch.bool)
-    mask[1, 8:], mask[2, 4:] = False, False
-    tokens[~mask] = 0
+    tokens, mask, types = bert_inputs()
     segments = (types + 1) * mask  # UER: 1 and 2 for the sentences, 0 for padding
     with torch.no_grad():
         ref = hf_bert(input_ids=tokens, attention_mask=mask.long(), token_type_ids=types, output_hidden_states=True)

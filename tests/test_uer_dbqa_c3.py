@@ -7,7 +7,8 @@ import pytest
 
 from cli_utils import BIN, USER_DIR, json_logs, load_script, run_cli, write_lines
 from fairseq_plugins.data.uer_c3 import read_c3_json
-from fairseq_plugins.data.uer_dbqa import read_dbqa_tsv
+from fairseq_plugins.data.uer_classification import ClassificationExample
+from fairseq_plugins.data.uer_dbqa import DbqaDataset, read_dbqa_tsv
 from fairseq_plugins.errors import InputError
 from shared_data import SHARED_DATA
 
@@ -63,6 +64,29 @@ def test_dbqa_learns_to_rank_and_inference_agrees_with_validation(tmp_path):
     for qid, _, _, rank in rows[1:]:
         ranks.setdefault(qid, []).append(int(rank))
     assert all(sorted(r) == list(range(1, len(r) + 1)) for r in ranks.values())
+
+
+def dbqa_batches(max_tokens, max_sentences):
+    """Questions (as sets of their numbers) per batch, and the count of oversized questions, for four questions:
+    q0 3 rows of 5 tokens, q1 2 rows of 10, q2 6 rows of 4, q3 1 row of 30. fairseq hands the indices
+    sorted by length, so questions come in the order q2, q0, q1, q3."""
+    shape = {0: (3, 5), 1: (2, 10), 2: (6, 4), 3: (1, 30)}
+    examples = [ClassificationExample([5] * length, [1] * length, 0, None, q)
+                for q, (rows, length) in shape.items() for _ in range(rows)]
+    dataset = DbqaDataset(examples, pad=0)
+    batches = dataset.batch_by_size(dataset.ordered_indices(), max_tokens, max_sentences)
+    assert sorted(int(i) for b in batches for i in b) == list(range(len(examples)))
+    return [{examples[i].group for i in b} for b in batches], dataset.oversized_questions
+
+
+def test_dbqa_batches_honour_max_tokens_with_whole_questions():
+    # padded tokens (rows x longest): q2+q0 = 9 x 5 = 45 <= 60; + q1 would be 11 x 10; q1+q3 = 3 x 30
+    assert dbqa_batches(60, None) == ([{2, 0}, {1}, {3}], 0)
+    # q2 (6 x 4 = 24) and q3 (30) are over 20 alone: a batch each, counted; q1 (2 x 10) fits exactly
+    assert dbqa_batches(20, None) == ([{2}, {0}, {1}, {3}], 2)
+    # --batch-size still holds (q2 has 6 rows > 4: alone, counted); both limits together
+    assert dbqa_batches(None, 4) == ([{2}, {0}, {1, 3}], 1)
+    assert dbqa_batches(60, 8) == ([{2}, {0, 1}, {3}], 0)  # q2+q0 = 9 rows > 8; q0+q1 = 5 x 10 = 50
 
 
 @pytest.mark.parametrize("lines, line, field", [

@@ -45,13 +45,16 @@ def test_fairseq_train_cli_smoke(tmp_path, target, arch, prep_flags, train_flags
     assert meta["splits"]["train"]["instances"] > 10
     proc = run_cli([BIN / "fairseq-train", dest, "--user-dir", USER_DIR, "--cpu", "--task", "uer_pretrain",
                     "--arch", arch, "--criterion", f"uer_{target}", *TINY,
-                    "--batch-size", "8", "--max-update", "6", "--optimizer", "adam", "--lr", "3e-3",
+                    "--batch-size", "8", "--max-update", "30", "--optimizer", "adam", "--lr", "3e-3",
                     "--lr-scheduler", "fixed", "--seed", "1", "--num-workers", "0", "--save-dir", tmp_path / "ckpt",
                     "--no-save", "--log-format", "json", "--log-interval", "1", "--no-progress-bar", *train_flags],
                    timeout=180)
     logs = json_logs(proc.stdout + proc.stderr, "train_inner")
-    assert len(logs) == 6
-    assert float(logs[-1]["loss"]) < float(logs[0]["loss"])
+    assert len(logs) == 30
+    # Each update sees other batches (and fresh masks): compare five-update averages. From BERT/UER's
+    # N(0, 0.02) start the first loss is near log(vocabulary), so a few updates do not show a fall.
+    losses = [float(r["loss"]) for r in logs]
+    assert sum(losses[-5:]) < sum(losses[:5]), losses
     assert json_logs(proc.stdout + proc.stderr, "valid")
 
 

@@ -5,7 +5,7 @@ import json
 import logging
 import os
 from dataclasses import dataclass, field
-from typing import List, Optional
+from typing import Callable, Dict, List, Optional
 
 import torch
 
@@ -58,10 +58,18 @@ def hf_to_fairseq(hf_dir: str, out_dir: str, head_name: str = DEFAULT_HEAD, seed
         from .gpt2 import gpt2_hf_to_fairseq
 
         return gpt2_hf_to_fairseq(hf_dir, out_dir, seed=seed)
-    config_path = os.path.join(hf_dir, "config.json")
+    return hf_weights_to_fairseq(config, os.path.join(hf_dir, "config.json"), lambda: hf_files.read_weights(hf_dir),
+                                 hf_files.vocab_file(hf_dir), out_dir, hf_dir, head_name=head_name, seed=seed)
+
+
+def hf_weights_to_fairseq(config: dict, config_path: str, read_weights: Callable[[], Dict[str, torch.Tensor]],
+                          vocab_path: str, out_dir: str, source: str, head_name: str = DEFAULT_HEAD,
+                          seed: int = 1) -> ConversionReport:
+    """:func:`hf_to_fairseq` from a Hugging Face config and Hugging Face-named weights, wherever they were
+    read from (a Hugging Face folder, or Google's TensorFlow checkpoint renamed); the tokenizer files of
+    the folder ``source`` travel along."""
     fields = hf_encoder.model_cfg_from_hf(config, config_path)
     model_type = config["model_type"]
-    vocab_path = hf_files.vocab_file(hf_dir)
     dictionary = VocabDictionary.load(vocab_path)
     if len(dictionary) != config["vocab_size"]:
         raise InputError(vocab_path, f"{len(dictionary)} tokens, but config.json says vocab_size "
@@ -70,7 +78,7 @@ def hf_to_fairseq(hf_dir: str, out_dir: str, head_name: str = DEFAULT_HEAD, seed
         raise InputError(config_path, f"pad_token_id {config['pad_token_id']} but the vocabulary's padding "
                                       f"token {dictionary.pad_word!r} has id {dictionary.pad()}",
                          field="pad_token_id")
-    weights = hf_files.read_weights(hf_dir)
+    weights = read_weights()
     prefix = hf_encoder.detect_prefix(weights, model_type)
     word = weights.get(f"{prefix}embeddings.word_embeddings.weight")
     decoder = weights.get(hf_encoder._LM_HEAD[model_type]["weight"])
@@ -83,7 +91,7 @@ def hf_to_fairseq(hf_dir: str, out_dir: str, head_name: str = DEFAULT_HEAD, seed
     )
     os.makedirs(out_dir, exist_ok=True)
     dictionary.save(os.path.join(out_dir, "dict.txt"))
-    hf_files.copy_tokenizer_files(hf_dir, out_dir)
+    hf_files.copy_tokenizer_files(source, out_dir)
     arch = "roberta_plugin" if model_type == "roberta" else "bert_plugin"
     cfg = build_cfg(out_dir, "vocab_masked_lm", arch, "masked_lm", fields)
     torch.manual_seed(seed)
@@ -91,7 +99,7 @@ def hf_to_fairseq(hf_dir: str, out_dir: str, head_name: str = DEFAULT_HEAD, seed
     if head:
         model.register_classification_head(head, num_classes=num_classes)
     state, initialised, unused = hf_encoder.hf_to_fairseq_state(
-        weights, model_type, cfg.model, head=head, path=hf_dir, fallback=model.state_dict())
+        weights, model_type, cfg.model, head=head, path=source, fallback=model.state_dict())
     model.load_state_dict(state, strict=True)
     out = os.path.join(out_dir, "model.pt")
     save_checkpoint(out, cfg, model)

@@ -78,6 +78,24 @@ def save_checkpoint(path: str, cfg, model, criterion_name: str = "MaskedLmLoss")
     os.replace(tmp, path)
 
 
+def read_checkpoint_state(path: str):
+    """(the checkpoint's dict, its model's registered name) without building the model, so that exporters
+    read checkpoints whose data folder is gone; a missing or unreadable file is an InputError."""
+    from fairseq import checkpoint_utils
+    from fairseq.models import ARCH_MODEL_NAME_REGISTRY
+
+    if not os.path.isfile(path):
+        raise InputError(path, "checkpoint not found")
+    try:
+        saved = checkpoint_utils.load_checkpoint_to_cpu(path)
+    except Exception as e:  # pickle, torch and omegaconf raise many types for a foreign file
+        raise InputError(path, f"not a readable fairseq checkpoint ({type(e).__name__}: {e})")
+    cfg = saved.get("cfg") or {}
+    model_cfg = cfg.get("model") if cfg else None
+    name = model_cfg.get("_name") if model_cfg else None
+    return saved, ARCH_MODEL_NAME_REGISTRY.get(name, name)
+
+
 def load_checkpoint(path: str, arg_overrides: Optional[dict] = None):
     """(cfg, task, model) from a fairseq checkpoint; a missing or unreadable file is an InputError."""
     from fairseq import checkpoint_utils
@@ -86,6 +104,8 @@ def load_checkpoint(path: str, arg_overrides: Optional[dict] = None):
         raise InputError(path, "checkpoint not found")
     try:
         models, cfg, task = checkpoint_utils.load_model_ensemble_and_task([path], arg_overrides=arg_overrides)
+    except InputError:  # checkpoint_io's reading already names the file and says what is wrong
+        raise
     except (pickle.UnpicklingError, RuntimeError, EOFError, KeyError, OSError, ValueError) as e:
         raise InputError(path, f"not a readable fairseq checkpoint ({type(e).__name__}: {e})")
     return cfg, task, models[0]

@@ -37,7 +37,7 @@ from ..errors import InputError
 from ..models.uer import BIRNN_ENCODERS, RNN_ENCODERS, resolve_options
 from . import state_tables
 from .bert_family import ConversionReport
-from .fairseq_checkpoint import build_cfg, build_model, save_checkpoint
+from .fairseq_checkpoint import build_cfg, build_model, read_checkpoint_state, save_checkpoint
 
 logger = logging.getLogger(__name__)
 
@@ -280,24 +280,13 @@ def _has_twin(name, state, expected) -> bool:
 def fairseq_to_uer(checkpoint: str, out_path: str, names: str = "new") -> ConversionReport:
     """A UER-py ``.bin`` from our ``uer`` checkpoint, with ``<stem>_config.json`` (UER-py's config for
     ``--config_path``) and, when the checkpoint's dictionary is found, ``<stem>_vocab.txt``."""
-    from fairseq import checkpoint_utils
-
     if names not in NAME_SETS:
         raise ValueError(f"names must be one of {NAME_SETS}, got {names!r}")
-    if not os.path.isfile(checkpoint):
-        raise InputError(checkpoint, "checkpoint not found")
-    try:
-        saved = checkpoint_utils.load_checkpoint_to_cpu(checkpoint)
-    except Exception as e:  # pickle, torch and omegaconf raise many types for a foreign file
-        raise InputError(checkpoint, f"not a readable fairseq checkpoint ({type(e).__name__}: {e})")
-    cfg = saved.get("cfg") or {}
-    model_cfg = cfg.get("model") if cfg else None
-    from fairseq.models import ARCH_MODEL_NAME_REGISTRY
-
-    name = model_cfg.get("_name") if model_cfg else None
-    if ARCH_MODEL_NAME_REGISTRY.get(name, name) != "uer":
-        raise InputError(checkpoint, f"not a uer model checkpoint (model {name!r})")
-    options = {k: model_cfg.get(k) for k in _uer_option_names()}
+    saved, model = read_checkpoint_state(checkpoint)
+    if model != "uer":
+        raise InputError(checkpoint, f"not a uer model checkpoint (model {model!r})")
+    cfg = saved["cfg"]
+    options = uer_options(cfg)
     check_convertible(options, checkpoint)
     state = saved["model"]
     weights = state_tables.export_state(state, uer_name_map(options, names, state.keys()))
@@ -307,7 +296,7 @@ def fairseq_to_uer(checkpoint: str, out_path: str, names: str = "new") -> Conver
     torch.save(weights, tmp)
     os.replace(tmp, out_path)
     write_uer_config(options, f"{stem}_config.json")
-    dictionary = _find_dictionary(checkpoint, cfg)
+    dictionary = find_dictionary(checkpoint, cfg)
     if dictionary is not None:
         with open(f"{stem}_vocab.txt", "w", encoding="utf-8") as f:
             f.writelines(t + "\n" for t in dictionary.symbols)
@@ -318,13 +307,15 @@ def fairseq_to_uer(checkpoint: str, out_path: str, names: str = "new") -> Conver
     return ConversionReport(out_path, f"UER-py ({names} names)", params)
 
 
-def _uer_option_names():
+def uer_options(cfg) -> dict:
+    """Every ``uer`` model option from a checkpoint's config."""
     from ..models.uer import UerConfig
 
-    return [n for n in UerConfig.__dataclass_fields__ if not n.startswith("_") and n != "uer_config"]
+    names = [n for n in UerConfig.__dataclass_fields__ if not n.startswith("_") and n != "uer_config"]
+    return {n: cfg["model"].get(n) for n in names}
 
 
-def _find_dictionary(checkpoint, cfg) -> Optional[VocabDictionary]:
+def find_dictionary(checkpoint, cfg) -> Optional[VocabDictionary]:
     task = cfg.get("task") or {}
     for folder in (os.path.dirname(os.path.abspath(checkpoint)), task.get("data") or ""):
         path = os.path.join(folder, "dict.txt")

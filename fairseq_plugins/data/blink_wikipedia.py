@@ -11,6 +11,16 @@ searches far more names than there are described entities. Mentions are
   to the entity. Matches are case-sensitive whole words, the longest alias wins, text inside
   a link is never matched, and at most ``max_title_mentions`` are kept per article and entity.
 
+``mention_set="ambiguous"`` keeps only the hard mentions, and takes anchors to title-only
+entities as mentions too (their name and context are all a linker has). A mention is hard
+when its surface form differs from the entity's title (case-folded: the encoders are uncased),
+labelled ``redirect`` (a redirect's name), ``partial`` (consecutive words of the title, or the
+title without its disambiguating parenthetical) or ``alias`` (any other anchor text); or when
+its surface form can name other KB entities too (``shared``: the same anchor text links
+elsewhere, or it is another entity's title, redirect, title without parenthetical, or the
+leading words of a longer title, as "Apollo" of "Apollo 11"). Mentions that name their entity
+by its exact, unshared title are counted and left out.
+
 Splits follow Zeshel's zero-shot protocol with articles in place of worlds: every article
 goes to train/valid/test by a hash of its title (:func:`wikipedia.split_of`), and a mention
 is kept only when its context article and its entity are in the same split, so evaluation
@@ -21,15 +31,17 @@ from __future__ import annotations
 
 import os
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Optional, Tuple
+from typing import Dict, Iterable, List, Optional, Set, Tuple
 
 from ..errors import InputError
 from . import wikipedia
 from .blink_formats import write_jsonl
 
 SPLITS = wikipedia.SPLITS
+MENTION_SETS = ("standard", "ambiguous")
+HARDNESS = ("redirect", "partial", "alias", "shared")
 
 
 @dataclass
@@ -42,21 +54,31 @@ class WikiLinkingStats:
     entities_by_split: Counter = field(default_factory=Counter)
     mentions: Dict[str, Counter] = field(default_factory=lambda: {s: Counter() for s in SPLITS})  # split -> source
     skipped: Counter = field(default_factory=Counter)
+    mention_set: str = "standard"
+    hardness: Dict[str, Counter] = field(default_factory=lambda: {s: Counter() for s in SPLITS})  # split -> reason
+    gold_entities: Dict[str, Set[str]] = field(default_factory=lambda: {s: set() for s in SPLITS})
 
     def to_json(self) -> dict:
         return {"articles": self.articles, "redirects": self.redirects, "described": self.described,
-                "distractors": self.distractors, "links": self.links,
+                "distractors": self.distractors, "links": self.links, "mention_set": self.mention_set,
                 "entities_by_split": dict(self.entities_by_split),
-                "mentions": {s: dict(c) for s, c in self.mentions.items()}, "skipped": dict(self.skipped)}
+                "gold_entities_by_split": {s: len(e) for s, e in self.gold_entities.items()},
+                "mentions": {s: dict(c) for s, c in self.mentions.items()},
+                "hardness": {s: dict(c) for s, c in self.hardness.items()}, "skipped": dict(self.skipped)}
 
     def summary(self) -> str:
-        header = f"{'split':<6}{'entities':>10}{'anchor':>9}{'title':>8}{'mentions':>10}"
-        rows = [f"{s:<6}{self.entities_by_split[s]:>10}{c['anchor']:>9}{c['title']:>8}{sum(c.values()):>10}"
+        reasons = HARDNESS + ("title-only gold",) if self.mention_set == "ambiguous" else ()
+        header = (f"{'split':<6}{'described':>10}{'gold ents':>10}{'anchor':>9}{'title':>8}{'mentions':>10}"
+                  + "".join(f"{r:>{max(9, len(r) + 2)}}" for r in reasons))
+        rows = [f"{s:<6}{self.entities_by_split[s]:>10}{len(self.gold_entities[s]):>10}{c['anchor']:>9}"
+                f"{c['title']:>8}{sum(c.values()):>10}"
+                + "".join(f"{self.hardness[s][r]:>{max(9, len(r) + 2)}}" for r in reasons)
                 for s, c in self.mentions.items()]
         skipped = ", ".join(f"{n} {reason}" for reason, n in sorted(self.skipped.items())) or "none"
         return "\n".join([
             f"{self.articles} articles ({self.described} described), {self.redirects} redirects, {self.links} links; "
-            f"KB: {self.described + self.distractors} entities ({self.distractors} title-only distractors)",
+            f"KB: {self.described + self.distractors} entities ({self.distractors} title-only distractors); "
+            f"{self.mention_set} mentions" + (" (a mention may count under several reasons)" if reasons else ""),
             header, "-" * len(header), *rows, f"left out: {skipped}"])
 
 
@@ -97,6 +119,56 @@ def _alias_pattern(aliases: Iterable[str]) -> Optional[re.Pattern]:
     return re.compile(r"(?<!\w)(?:%s)(?!\w)" % "|".join(map(re.escape, ordered)))
 
 
+def _surface_key(text: str) -> str:
+    """What an uncased encoder sees of a name: case-folded, whitespace collapsed."""
+    return " ".join(text.casefold().split())
+
+
+_PARENTHETICAL = re.compile(r"\s*\([^()]*\)$")
+
+
+class SurfaceForms:
+    """The KB entities each surface form (:func:`_surface_key`) can name: link anchors' targets, and
+    the entities whose title or redirect it is, whose title it is without a trailing disambiguating
+    parenthetical ("Will" of "Will (law)"), or whose title starts with its words ("Apollo" of
+    "Apollo 11", "France" of "France in the American Revolutionary War")."""
+
+    def __init__(self):
+        self.entities: Dict[str, Set[str]] = defaultdict(set)
+
+    def add_name(self, name: str, entity: str):
+        base = _surface_key(_PARENTHETICAL.sub("", name))
+        self.entities[_surface_key(name)].add(entity)
+        words = base.split()
+        for n in range(1, len(words) + 1):
+            self.entities[" ".join(words[:n])].add(entity)
+
+    def add_anchor(self, text: str, entity: str):
+        self.entities[_surface_key(text)].add(entity)
+
+    def shared(self, surface: str, entity: str) -> bool:
+        """Whether ``surface`` can name an entity other than ``entity``."""
+        return bool(self.entities.get(_surface_key(surface), set()) - {entity})
+
+
+def hardness(surface: str, entity: str, redirect_names: Iterable[str], forms: SurfaceForms) -> List[str]:
+    """Why a mention of ``entity`` written ``surface`` is hard (empty: it is the exact, unshared title)."""
+    key, title = _surface_key(surface), _surface_key(entity)
+    reasons = []
+    if key != title:
+        base = _surface_key(_PARENTHETICAL.sub("", entity)).split()
+        words = key.split()
+        if key in {_surface_key(r) for r in redirect_names}:
+            reasons.append("redirect")
+        elif words and any(base[i:i + len(words)] == words for i in range(len(base) - len(words) + 1)):
+            reasons.append("partial")
+        else:
+            reasons.append("alias")
+    if forms.shared(surface, entity):
+        reasons.append("shared")
+    return reasons
+
+
 def read_articles(dump, min_lead_chars: int = 40, stats: Optional[WikiLinkingStats] = None):
     """(articles by title, redirects title -> target) of a dump; link targets stay unresolved."""
     stats = stats if stats is not None else WikiLinkingStats()
@@ -119,9 +191,12 @@ def read_articles(dump, min_lead_chars: int = 40, stats: Optional[WikiLinkingSta
 
 def build_wikipedia_linking(dump, out_dir, valid_ratio: float = 0.15, test_ratio: float = 0.2,
                             context_chars: int = 600, max_title_mentions: int = 10, min_alias_chars: int = 4,
-                            min_lead_chars: int = 40) -> WikiLinkingStats:
+                            min_lead_chars: int = 40, mention_set: str = "standard") -> WikiLinkingStats:
     """Write ``kb.jsonl`` and ``{train,valid,test}.jsonl`` to ``out_dir``; return what was counted."""
-    stats = WikiLinkingStats()
+    if mention_set not in MENTION_SETS:
+        raise ValueError(f"mention_set must be one of {MENTION_SETS}, not {mention_set!r}")
+    ambiguous = mention_set == "ambiguous"
+    stats = WikiLinkingStats(mention_set=mention_set)
     articles, redirects = read_articles(dump, min_lead_chars, stats)
     namespaces = set(wikipedia.NAMESPACES.values())
     split = {title: wikipedia.split_of(title, valid_ratio, test_ratio) for title in articles}
@@ -140,23 +215,54 @@ def build_wikipedia_linking(dump, out_dir, valid_ratio: float = 0.15, test_ratio
             alias_of.setdefault(name, entity)
     pattern = _alias_pattern(alias_of)
 
+    redirect_names: Dict[str, List[str]] = defaultdict(list)
+    for name in redirects:
+        entity = resolve(name)
+        if entity is not None:
+            redirect_names[entity].append(name)
+    forms = SurfaceForms()
+    if ambiguous:  # every name and anchor of the dump, so that "shared" sees all their entities
+        for entity, names in redirect_names.items():
+            for name in [entity, *names]:
+                forms.add_name(name, entity)
+        for article in articles.values():
+            forms.add_name(article.title, article.title)
+            for link in article.links:
+                target = resolve(link.target)
+                if target is not None:
+                    forms.add_name(target, target)
+                    forms.add_anchor(article.text[link.start:link.end], target)
+
     distractors = set()
     records: Dict[str, List[dict]] = {s: [] for s in SPLITS}
 
     def add(article: _Article, start: int, end: int, entity: str, source: str):
-        if split[article.title] != split[entity]:
+        surface = article.text[start:end]
+        if not surface.strip():
+            stats.skipped["empty anchor text"] += 1
+            return
+        reasons = hardness(surface, entity, redirect_names[entity], forms) if ambiguous else []
+        if ambiguous and not reasons:
+            stats.skipped["surface is the exact title and names no other entity"] += 1
+            return
+        entity_split = split.get(entity) or wikipedia.split_of(entity, valid_ratio, test_ratio)
+        if split[article.title] != entity_split:
             stats.skipped["context article and entity in different splits"] += 1
             return
-        label = articles[entity]
-        if not label.description:
+        description = articles[entity].description if entity in articles else ""
+        if not description and not ambiguous:
             stats.skipped["entity without a lead paragraph"] += 1
             return
         left, right = _context(article.text, start, end, context_chars)
-        records[split[entity]].append({
-            "context_left": left, "mention": article.text[start:end], "context_right": right,
-            "label_id": entity, "label_title": entity, "label": label.description,
-            "source": source, "article": article.title})
-        stats.mentions[split[entity]][source] += 1
+        record = {"context_left": left, "mention": surface, "context_right": right,
+                  "label_id": entity, "label_title": entity, "label": description,
+                  "source": source, "article": article.title}
+        if ambiguous:
+            record["hardness"] = reasons
+            stats.hardness[entity_split].update(reasons + ([] if description else ["title-only gold"]))
+        records[entity_split].append(record)
+        stats.mentions[entity_split][source] += 1
+        stats.gold_entities[entity_split].add(entity)
 
     for article in articles.values():
         first_link: Dict[str, int] = {}  # entity -> start of the article's first link to it
@@ -170,6 +276,8 @@ def build_wikipedia_linking(dump, out_dir, valid_ratio: float = 0.15, test_ratio
                 add(article, link.start, link.end, target, "anchor")
             else:
                 distractors.add(target)
+                if ambiguous:  # title-only entities are gold too: names and context are all there is
+                    add(article, link.start, link.end, target, "anchor")
         if pattern is None:
             continue
         linked = [False] * (len(article.text) + 1)

@@ -43,21 +43,33 @@ def encode_dbqa(rows: Sequence[TsvRow], tokenizer, seq_length: int, name: str):
 
 
 class DbqaDataset(UerClassificationDataset):
-    """Batches of whole questions: up to ``--batch-size`` rows, more when one question has more candidates."""
+    """Batches of whole questions within ``--batch-size`` rows and ``--max-tokens`` (padded, as fairseq counts:
+    rows x longest row); a question over either limit alone gets a batch of its own, and is counted."""
+
+    oversized_questions = 0  # questions of the last batch_by_size over a limit
 
     def batch_by_size(self, indices, max_tokens=None, max_sentences=None, required_batch_size_multiple=1):
         by_question: Dict[int, List[int]] = {}
         for i in indices:  # keeps fairseq's order (by length) within and across questions
             by_question.setdefault(int(self.groups[i]), []).append(int(i))
-        limit = max_sentences or len(self)
-        batches, current = [], []
+        rows_limit, tokens_limit = max_sentences or len(self), max_tokens or float("inf")
+        batches, current, width, self.oversized_questions = [], [], 0, 0
         for question in by_question.values():
-            if current and len(current) + len(question) > limit:
+            longest = int(self.sizes[question].max())
+            rows, wider = len(current) + len(question), max(width, longest)
+            if current and (rows > rows_limit or rows * wider > tokens_limit):
                 batches.append(np.array(current, dtype=np.int64))
-                current = []
+                current, width = [], 0
+            if len(question) > rows_limit or len(question) * longest > tokens_limit:
+                self.oversized_questions += 1
             current += question
+            width = max(width, longest)
         if current:
             batches.append(np.array(current, dtype=np.int64))
+        if self.oversized_questions:
+            logger.warning("%d questions exceed --batch-size %s or --max-tokens %s alone: each is a batch of its own "
+                           "(a question's candidates are never split, since MRR and MAP need them together)",
+                           self.oversized_questions, max_sentences, max_tokens)
         return batches
 
     def collater(self, indices):

@@ -15,6 +15,7 @@ from fairseq.dataclass import ChoiceEnum, FairseqDataclass
 from fairseq.dataclass.utils import gen_parser_from_dataclass
 from fairseq.models import FairseqEncoder, register_model, register_model_architecture
 from fairseq.models.roberta import RobertaModel
+from fairseq.modules.transformer_sentence_encoder import init_bert_params
 from fairseq.utils import safe_getattr
 
 from ..modules import MaskedLMHead, Pooler, TransformerEmbeddings, TransformerEncoderCore, TransformerLayer
@@ -94,6 +95,10 @@ class BertPluginEncoder(FairseqEncoder):
             hidden, embedding_dim, len(dictionary), activation, cfg.layernorm_eps,
             weight=None if cfg.untie_weights else embeddings.embed_tokens.weight,
         ) if with_lm_head else None
+        # BERT's initialisation (normal 0.02, zero biases and padding row) for every model built on
+        # this encoder; PyTorch's defaults (N(0, 1) embeddings) give tied MLM logits a standard
+        # deviation near 30, whose softmax underflows into denormals that slow CPU matmuls ~20x.
+        self.apply(init_bert_params)
 
     def build_core(self, embeddings, build_layer, **kwargs) -> TransformerEncoderCore:
         """Hook for encoders that extend the core (LUKE adds entity embeddings)."""

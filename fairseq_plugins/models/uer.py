@@ -126,6 +126,17 @@ def _pool(states: torch.Tensor, keep: torch.Tensor, how: str) -> torch.Tensor:
     return (states * keep[..., None]).sum(1) / keep.sum(1, keepdim=True)
 
 
+def init_uer_params(module: nn.Module) -> None:
+    """UER-py's initialisation of a model trained from scratch: every parameter but LayerNorm's ~ N(0, 0.02)
+    (biases and recurrent weights included); PyTorch's N(0, 1) embeddings would give tied MLM logits a
+    standard deviation near 30."""
+    layer_norm = {id(p) for m in module.modules() if isinstance(m, nn.LayerNorm) for p in m.parameters()}
+    with torch.no_grad():
+        for param in module.parameters():
+            if id(param) not in layer_norm:
+                param.normal_(0.0, 0.02)
+
+
 class UerModelBody(nn.Module):
     """Embedding + encoder: tokens (+ segments) -> B x T x hidden."""
 
@@ -143,6 +154,7 @@ class UerModelBody(nn.Module):
             self.encoder = self._transformer_core(cfg)
         else:
             self.encoder = self._sequence_encoder(cfg)
+        init_uer_params(self)
 
     def _transformer_core(self, cfg: UerConfig) -> TransformerEncoderCore:
         activation = utils.get_activation_fn(cfg.hidden_act)
@@ -223,6 +235,9 @@ class UerModel(BaseFairseqModel):
             if labels_num < 1:  # 1: a score per sequence (multiple choice, ranking)
                 raise ValueError(f"the cls target needs at least 1 output, got {labels_num}")
             self.cls_pooler, self.cls_output = nn.Linear(hidden, hidden), nn.Linear(hidden, labels_num)
+        for name, head in self.named_children():
+            if name != "body":
+                init_uer_params(head)
 
     @classmethod
     def add_args(cls, parser):

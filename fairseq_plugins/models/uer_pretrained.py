@@ -13,7 +13,7 @@ from omegaconf import open_dict
 from ..errors import InputError
 from .pretrained_encoder import check_vocabulary_size, read_pretrained
 
-__all__ = ["UER_ARCHITECTURE_FIELDS", "apply_uer_pretrained", "load_uer_body"]
+__all__ = ["UER_ARCHITECTURE_FIELDS", "apply_uer_pretrained", "build_from_uer_pretrained", "load_uer_body"]
 
 logger = logging.getLogger(__name__)
 
@@ -43,3 +43,14 @@ def load_uer_body(model, weights, vocabulary_size: int):
     """Load the body's weights strictly: a missing or unexpected tensor means another architecture."""
     check_vocabulary_size(weights, "embeddings.embed_tokens.weight", vocabulary_size, "--pretrained-model-path")
     model.body.load_state_dict(weights, strict=True)
+
+
+def build_from_uer_pretrained(build, cfg, path, vocabulary_size: int, from_checkpoint: bool):
+    """``build(cfg)``, its body started from the UER pre-training checkpoint at ``path``; a plain build when
+    there is no path or fairseq is restoring a fine-tuned checkpoint (whose config already has the architecture)."""
+    if not path or from_checkpoint:
+        return build(cfg)
+    weights = apply_uer_pretrained(cfg, path)
+    model = build(cfg)
+    load_uer_body(model, weights, vocabulary_size)
+    return model

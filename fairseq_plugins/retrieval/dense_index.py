@@ -9,6 +9,10 @@
   norms within 30% of each other, 0.77 when they vary fourfold; raise ``--ef-search`` there).
 - ``ivf``: inverted lists over k-means cells (``IndexIVFFlat``, inner product) for large KBs.
 - ``exact``: torch matrix products over the memory-mapped matrix in chunks, no faiss.
+- ``exact-bf16``: the same search run on a bf16 copy of the matrix (CPUs with AMX or avx512_bf16
+  multiply bf16 several times faster than fp32), then the best candidates re-scored from the
+  float32 matrix, so returned scores are exact and ids equal ``exact``'s up to near-ties (see
+  :class:`_Bf16Search`). Costs 2 bytes per coordinate of RAM.
 
 Vectors are read in chunks, so building needs memory for the index only. ``WorldRestrictedIndex``
 builds one index per world and searches each query in its own world (Zeshel's protocol).
@@ -16,6 +20,7 @@ builds one index per world and searches each query in its own world (Zeshel's pr
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
@@ -23,8 +28,9 @@ import torch
 
 logger = logging.getLogger(__name__)
 
-INDEX_KINDS = ("flat", "hnsw", "ivf", "exact")
+INDEX_KINDS = ("flat", "hnsw", "ivf", "exact", "exact-bf16")
 CHUNK = 65536
+QUERY_BATCH = 256  # queries searched together: bounds the score buffers, big enough for matrix units
 
 
 def _chunks(n: int, size: int = CHUNK):
@@ -37,7 +43,7 @@ class DenseIndex:
 
     def __init__(self, vectors: np.ndarray, kind: str = "flat", hnsw_neighbors: int = 64, ef_search: int = 256,
                  ef_construction: int = 200, ivf_lists: Optional[int] = None, nprobe: int = 16, seed: int = 1,
-                 ivf_points_per_list: int = 256):
+                 ivf_points_per_list: int = 256, rerank_factor: int = 2):
         if kind not in INDEX_KINDS:
             raise ValueError(f"index kind {kind!r}; expected one of {', '.join(INDEX_KINDS)}")
         if len(vectors) == 0:
@@ -47,6 +53,9 @@ class DenseIndex:
         self.size, self.dim = vectors.shape
         self.phi = 0.0
         if kind == "exact":
+            return
+        if kind == "exact-bf16":
+            self.bf16 = _Bf16Search(vectors, rerank_factor)
             return
         import faiss
 
@@ -86,8 +95,11 @@ class DenseIndex:
         """(scores Q x k, rows Q x k), best first; rows are -1 (score -inf) where fewer than k exist."""
         queries = np.ascontiguousarray(queries, dtype=np.float32)
         k_eff = min(k, self.size)
-        if self.kind == "exact":
-            scores, rows = self._exact(queries, k_eff)
+        if self.kind in ("exact", "exact-bf16"):
+            search = self._exact if self.kind == "exact" else self.bf16.search
+            parts = [search(queries[a:b], k_eff) for a, b in _chunks(len(queries), QUERY_BATCH)]
+            scores = np.concatenate([p[0] for p in parts]) if parts else np.zeros((0, k_eff), np.float32)
+            rows = np.concatenate([p[1] for p in parts]) if parts else np.zeros((0, k_eff), np.int64)
         elif self.kind == "hnsw":
             distances, rows = self.index.search(np.hstack([queries, np.zeros((len(queries), 1), np.float32)]), k_eff)
             scores = ((queries ** 2).sum(1, keepdims=True) + self.phi - distances) / 2
@@ -111,6 +123,96 @@ class DenseIndex:
             keep = best_scores.topk(min(k, best_scores.size(1)), dim=1)
             best_scores, best_rows = keep.values, best_rows.gather(1, keep.indices)
         return best_scores.numpy(), best_rows.numpy()
+
+
+class _Bf16Search:
+    """Exact top-k by inner product from bf16 matrix products, re-scored in float32.
+
+    Why it returns the exact top-k: rows are cut into groups of ``GROUP`` consecutive rows, and
+    groups into super-groups of ``GROUP`` groups. Each query keeps only its best bf16 score per
+    group (one cheap pass over the score block, where a top-k over every score would cost more
+    than the product itself) and per super-group. The k best rows lie in at most k groups, and
+    those groups' maxima are at least the k-th best score, so they are among the k best groups;
+    likewise for super-groups. Keeping k + max(16, k/2) at each level leaves a margin for bf16
+    rounding (relative error ~2^-8 per score, far below the spacing of scores that differ in rank
+    by k on real or random data). The kept groups' rows are scored in bf16, the best
+    ``rerank_factor`` x k re-scored from the float32 matrix, and the top k returned: only
+    rounding-level near-ties at rank k can differ from ``exact``.
+    """
+
+    GROUP = 8
+    MARGIN = 16  # groups kept beyond k (at least; k // 2 for large k)
+    ROWS = 4096  # rows per matrix product: its score block stays in cache for the max pass
+
+    def __init__(self, vectors: np.ndarray, rerank_factor: int = 2):
+        if rerank_factor < 1:
+            raise ValueError(f"rerank_factor must be >= 1, got {rerank_factor}")
+        self.vectors, self.rerank_factor = vectors, rerank_factor
+        self.size, dim = vectors.shape
+        self.group = self.GROUP
+        super_rows = self.group * self.group
+        self.matrix = torch.zeros((-(-self.size // super_rows) * super_rows, dim), dtype=torch.bfloat16)
+        for a, b in _chunks(self.size):  # never the whole float32 matrix in memory at once
+            self.matrix[a:b] = torch.from_numpy(np.asarray(vectors[a:b], dtype=np.float32))
+
+    def search(self, queries: np.ndarray, k: int):
+        q32 = torch.from_numpy(queries)
+        q16 = q32.to(torch.bfloat16)
+        threads = torch.get_num_threads()
+        # Each Python thread runs its ops on one core: OpenMP's per-op barriers stall whenever a
+        # core is busy with another job (measured 10x slower on a shared 2-core machine).
+        torch.set_num_threads(1)
+        try:
+            with ThreadPoolExecutor(threads) as pool:
+                group_max = torch.empty((len(self.matrix) // self.group, len(queries)), dtype=torch.bfloat16)
+                step = -(-len(self.matrix) // (threads * self.ROWS)) * self.ROWS
+                list(pool.map(lambda a: self._group_maxima(q16, group_max, a, a + step),
+                              range(0, len(self.matrix), step)))
+                group_max[-(-self.size // self.group):] = float("-inf")  # groups of padding rows only
+                step = -(-len(queries) // threads)
+                parts = list(pool.map(lambda a: self._best(q32[a:a + step], q16[a:a + step],
+                                                           group_max[:, a:a + step].contiguous(), k),
+                                      range(0, len(queries), step)))
+        finally:
+            torch.set_num_threads(threads)
+        return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
+    def _group_maxima(self, q16: torch.Tensor, group_max: torch.Tensor, start: int, end: int) -> None:
+        """Fill ``group_max`` for rows start..end: each group's best bf16 score per query."""
+        g, q16_t = self.group, q16.t().contiguous()
+        block = torch.empty((self.ROWS, len(q16)), dtype=torch.bfloat16)
+        for a in range(start, min(end, len(self.matrix)), self.ROWS):
+            b = min(end, len(self.matrix), a + self.ROWS)
+            scores = torch.mm(self.matrix[a:b], q16_t, out=block[:b - a])  # rows x queries
+            group_max[a // g:b // g] = scores.view(-1, g, len(q16)).amax(1)
+
+    def _best(self, q32: torch.Tensor, q16: torch.Tensor, group_max: torch.Tensor, k: int):
+        """(scores, rows) of the top k: best super-groups, their best groups, those rows."""
+        g, dim, n_q = self.group, self.matrix.size(1), len(q32)
+        n_best = k + max(self.MARGIN, k // 2)
+        super_max = group_max.view(-1, g, n_q).amax(1).t()  # queries x super-groups
+        supers = super_max.topk(min(n_best, super_max.size(1)), dim=1).indices
+        in_supers = (supers[:, :, None] * g + torch.arange(g)).flatten(1)  # queries x groups
+        best = group_max[in_supers, torch.arange(n_q)[:, None]].topk(min(n_best, in_supers.size(1)), dim=1).indices
+        groups = in_supers.gather(1, best)
+        keep = min(groups.size(1) * g, self.rerank_factor * k)
+        candidates = torch.empty((n_q, keep), dtype=torch.long)
+        # numpy gathers: torch's index_select into fresh tensors runs several times slower here
+        by_group = self.matrix.view(torch.int16).numpy().reshape(-1, g * dim)
+        for a in range(0, n_q, 32):  # bf16 scores of those rows, a few queries at a time
+            chosen = groups[a:a + 32]
+            rows = (chosen[:, :, None] * g + torch.arange(g)).flatten(1)
+            members = torch.from_numpy(by_group[chosen.numpy()]).view(torch.bfloat16).view(len(chosen), -1, dim)
+            s = torch.bmm(members, q16[a:a + 32, :, None]).squeeze(-1).float()
+            s.masked_fill_(rows >= self.size, float("-inf"))
+            candidates[a:a + 32] = rows.gather(1, s.topk(keep, dim=1).indices)
+        # float32 re-scoring from the (memory-mapped) matrix: (keep per query) rows read
+        found = np.asarray(self.vectors[np.minimum(candidates.numpy(), self.size - 1).ravel()], dtype=np.float32)
+        exact = torch.bmm(torch.from_numpy(found).view(n_q, keep, dim), q32[:, :, None]).squeeze(-1)
+        exact.masked_fill_(candidates >= self.size, float("-inf"))
+        top = exact.topk(k, dim=1)
+        rows = candidates.gather(1, top.indices).masked_fill_(top.values == float("-inf"), -1)
+        return top.values.numpy(), rows.numpy()
 
 
 class WorldRestrictedIndex:

@@ -14,7 +14,7 @@ from typing import Optional
 from fairseq.dataclass import ChoiceEnum, FairseqDataclass
 
 from ..errors import InputError
-from ..models.uer_pretrained import apply_uer_pretrained, load_uer_body
+from ..models.uer_pretrained import build_from_uer_pretrained
 from ..tokenization import build_tokenizer
 from ._single_dictionary import SingleDictionaryTask
 
@@ -64,13 +64,8 @@ class UerDownstreamTask(SingleDictionaryTask):
             raise InputError(None, f"{self.cfg._name} trains the uer model's cls target, got "
                                    f"{getattr(cfg, 'target', None)!r}: add --target cls (and --pooling to choose "
                                    "first/mean/max/last)", field="--target")
-        weights = None
-        if self.cfg.pretrained_model_path and not from_checkpoint:
-            weights = apply_uer_pretrained(cfg, self.cfg.pretrained_model_path)
-        model = super().build_model(cfg, from_checkpoint)
-        if weights is not None:
-            load_uer_body(model, weights, len(self.dictionary))
-        return model
+        return build_from_uer_pretrained(lambda c: super(UerDownstreamTask, self).build_model(c, from_checkpoint), cfg,
+                                         self.cfg.pretrained_model_path, len(self.dictionary), from_checkpoint)
 
     def max_positions(self):
         return self.cfg.seq_length

@@ -33,7 +33,7 @@ from ..errors import InputError
 from ..metrics.squad import cmrc_scores, squad_v1_scores, squad_v2_scores
 from ..models.pretrained_encoder import build_with_pretrained_encoder
 from ..models.span_decoding import QaPrediction, nbest_answers, no_answer_probability, null_score, predict_answer
-from ..models.uer_pretrained import apply_uer_pretrained, load_uer_body
+from ..models.uer_pretrained import build_from_uer_pretrained
 from ..tokenization import build_tokenizer
 from ._single_dictionary import SingleDictionaryTask
 
@@ -162,16 +162,12 @@ class ExtractiveQaTask(SingleDictionaryTask):
     def build_model(self, cfg, from_checkpoint=False):
         if getattr(cfg, "pretrained_encoder", None):
             return build_with_pretrained_encoder(self, cfg, from_checkpoint)
-        weights = None
-        if self.cfg.pretrained_model_path and not from_checkpoint:
-            if not str(getattr(cfg, "_name", "")).startswith("uer_mrc"):
-                raise InputError(None, "starts a uer_mrc model only (use --pretrained-encoder for extractive_qa "
-                                       "and nq_reader)", field="--pretrained-model-path")
-            weights = apply_uer_pretrained(cfg, self.cfg.pretrained_model_path)
-        model = super().build_model(cfg, from_checkpoint)
-        if weights is not None:
-            load_uer_body(model, weights, len(self.dictionary))
-        return model
+        if (self.cfg.pretrained_model_path and not from_checkpoint
+                and not str(getattr(cfg, "_name", "")).startswith("uer_mrc")):
+            raise InputError(None, "starts a uer_mrc model only (use --pretrained-encoder for extractive_qa "
+                                   "and nq_reader)", field="--pretrained-model-path")
+        return build_from_uer_pretrained(lambda c: super(ExtractiveQaTask, self).build_model(c, from_checkpoint), cfg,
+                                         self.cfg.pretrained_model_path, len(self.dictionary), from_checkpoint)
 
     def decode_batch(self, sample, out) -> List[QaPrediction]:
         """Predictions for the questions of a :class:`QaQuestionDataset` batch, given the model output."""

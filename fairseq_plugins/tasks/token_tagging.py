@@ -24,6 +24,7 @@ from ..data.tagging import EXTENSIONS, FORMATS, ReadStats, TaggedText, bio_tags,
 from ..data.tagging_inputs import TaggingDataset, assemble, featurize
 from ..errors import InputError
 from ..models.pretrained_encoder import build_with_pretrained_encoder
+from ..models.uer_pretrained import build_from_uer_pretrained
 from ..tokenization import build_tokenizer
 from ._single_dictionary import SingleDictionaryTask
 
@@ -53,6 +54,9 @@ class TokenTaggingConfig(FairseqDataclass):
                                                            "--seq_length); longer texts are windowed, not cut"})
     tags: Optional[str] = field(default=None, metadata={
         "help": "space-separated tag inventory in id order (set from the label file and saved in checkpoints)"})
+    pretrained_model_path: Optional[str] = field(default=None, metadata={
+        "help": "uer_tagger: a checkpoint of UER pre-training (uer_pretrain, or a converted UER-py .bin) whose "
+                "embedding and encoder start the tagger; its architecture replaces the size flags"})
 
 
 @register_task("token_tagging", dataclass=TokenTaggingConfig)
@@ -114,7 +118,12 @@ class TokenTaggingTask(SingleDictionaryTask):
     def build_model(self, cfg, from_checkpoint=False):
         if getattr(cfg, "pretrained_encoder", None):  # token_tagger only; uer_tagger has no such option
             return build_with_pretrained_encoder(self, cfg, from_checkpoint)
-        return super().build_model(cfg, from_checkpoint)
+        if (self.cfg.pretrained_model_path and not from_checkpoint
+                and not str(getattr(cfg, "_name", "")).startswith("uer_tagger")):
+            raise InputError(None, "starts a uer_tagger model only (use --pretrained-encoder for token_tagger)",
+                             field="--pretrained-model-path")
+        return build_from_uer_pretrained(lambda c: super(TokenTaggingTask, self).build_model(c, from_checkpoint), cfg,
+                                         self.cfg.pretrained_model_path, len(self.dictionary), from_checkpoint)
 
     def read(self, path, labels_required: bool = True) -> List[TaggedText]:
         stats = ReadStats()

@@ -70,10 +70,12 @@ class UerClassificationTask(UerDownstreamTask):
             n = self.cfg.labels_num
             if n == 0:
                 path = self.existing_split_path("train", folder)
-                labels = [row.label for row in read_classification_tsv(path)]
-                if not labels:
+                rows = read_classification_tsv(path)
+                if not rows:
                     raise InputError(path, "no examples to count the labels from; give --labels-num")
-                n = max(labels) + 1
+                # A distillation transfer set may hold only the labels the teacher predicted: its logits
+                # column says how many there are.
+                n = max(max(row.label for row in rows) + 1, *(len(row.logits or ()) for row in rows))
             if n < 2:
                 raise InputError(None, f"a classifier needs at least 2 labels, got {n}", field="--labels-num")
             counts.append(n)

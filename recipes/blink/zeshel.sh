@@ -102,7 +102,7 @@ if run 3; then
   train "$DATA" --user-dir "$USER_DIR" --task blink_biencoder --criterion blink_in_batch $BI_MODEL \
     --kb "$DATA/kb.jsonl" --max-context-length "$MAX_CONTEXT_LENGTH" --max-candidate-length "$MAX_CANDIDATE_LENGTH" \
     --batch-size "$(per_gpu "$BI_BATCH")" --required-batch-size-multiple 1 --max-epoch "$BI_EPOCHS" \
-    --optimizer adam --adam-betas '(0.9,0.999)' --adam-eps 1e-8 --weight-decay 0.01 --lr "$BI_LR" \
+    --optimizer adamw_fused --adam-betas '(0.9,0.999)' --adam-eps 1e-8 --weight-decay 0.01 --lr "$BI_LR" \
     --lr-scheduler polynomial_decay --warmup-updates $(( total / 10 )) --total-num-update "$total" \
     --clip-norm 1.0 --seed "$SEED" --no-epoch-checkpoints --save-dir "$WORK/biencoder" \
     --log-format simple --log-interval 50 $DEVICE_FLAGS $LIMIT
@@ -121,7 +121,7 @@ if run 5; then
     $CROSS_MODEL --kb "$DATA/kb.jsonl" --max-context-length "$MAX_CONTEXT_LENGTH" \
     --max-candidate-length "$MAX_CANDIDATE_LENGTH" --max-seq-length "$MAX_SEQ_LENGTH" \
     --batch-size "$(per_gpu "$CROSS_BATCH")" --required-batch-size-multiple 1 --max-epoch "$CROSS_EPOCHS" \
-    --optimizer adam --adam-betas '(0.9,0.999)' --adam-eps 1e-8 --weight-decay 0.01 --lr "$CROSS_LR" \
+    --optimizer adamw_fused --adam-betas '(0.9,0.999)' --adam-eps 1e-8 --weight-decay 0.01 --lr "$CROSS_LR" \
     --lr-scheduler polynomial_decay --warmup-updates $(( total / 10 )) --total-num-update "$total" \
     --clip-norm 1.0 --seed "$SEED" --no-epoch-checkpoints --save-dir "$WORK/crossencoder" \
     --best-checkpoint-metric normalized_accuracy --maximize-best-checkpoint-metric \

@@ -46,7 +46,7 @@ log "5/6 continue masked-LM training: $MAX_UPDATE updates of $BATCH x $TOKENS_PE
 fairseq-train "$OUT/data-bin" --user-dir "$USER_DIR" --task vocab_masked_lm --criterion masked_lm \
   $(cat "$OUT/converted/arch_args.txt") --finetune-from-model "$OUT/converted/model.pt" \
   --tokens-per-sample "$TOKENS_PER_SAMPLE" --batch-size "$BATCH" \
-  --optimizer adam --adam-betas '(0.9,0.98)' --weight-decay 0.01 --lr "$LR" \
+  --optimizer adamw_fused --adam-betas '(0.9,0.98)' --weight-decay 0.01 --lr "$LR" \
   --lr-scheduler polynomial_decay --warmup-updates $((MAX_UPDATE / 10)) --total-num-update "$MAX_UPDATE" \
   --max-update "$MAX_UPDATE" --disable-validation --no-epoch-checkpoints --save-dir "$OUT/checkpoints" \
   --log-format simple --log-interval 10 --seed 1 --cpu --num-workers 0 2>&1 | tee "$OUT/train.log" \

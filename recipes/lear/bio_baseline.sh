@@ -35,7 +35,7 @@ if [ "$STAGE" -le 2 ]; then
     --vocab "$WORK/encoder/vocab.txt" --max-length "$MAX_LENGTH" \
     --arch token_tagger --pretrained-encoder "$WORK/encoder/model.pt" --criterion token_tagging \
     --train-subset "$TRAIN_SUBSET" --valid-subset "$VALID_SUBSET" \
-    --optimizer adam --lr "$LR" --weight-decay 0.01 --adam-eps 1e-8 \
+    --optimizer adamw_fused --lr "$LR" --weight-decay 0.01 --adam-eps 1e-8 \
     --lr-scheduler polynomial_decay --warmup-updates $(( updates / 10 )) --total-num-update "$updates" \
     --clip-norm 1.0 --batch-size "$BATCH" --required-batch-size-multiple 1 --max-epoch "$EPOCHS" --seed 42 \
     --best-checkpoint-metric f1 --maximize-best-checkpoint-metric --no-epoch-checkpoints \

@@ -4,7 +4,7 @@
 #   --train-batch-size B --gradient-accumulation-steps A -> --batch-size B --update-freq A
 #   --learning-rate 1e-5 -> --lr 1e-5; --num-train-epochs N -> --max-epoch N
 #   AdamW betas (0.9,0.98), eps 1e-6, weight decay 0.01, linear warmup 6% then linear decay, no grad
-#   clipping -> --optimizer adam --adam-betas '(0.9,0.98)' --adam-eps 1e-6 --weight-decay 0.01
+#   clipping -> --optimizer adamw_fused --adam-betas '(0.9,0.98)' --adam-eps 1e-6 --weight-decay 0.01
 #   --lr-scheduler polynomial_decay --warmup-updates 6% --total-num-update (--clip-norm 0 is the default).
 #   Not mapped: correct_bias=False (fairseq's adam always corrects), decay-free bias/LayerNorm (all decay).
 #   --fp16 (apex O2) -> --fp16; best dev epoch kept -> --best-checkpoint-metric f1.
@@ -37,7 +37,7 @@ finetune() {  # finetune DATA SAVE_DIR TOTAL_UPDATES [task flags]: the seed's op
   local data=$1 save_dir=$2 total=$3; shift 3
   "$FAIRSEQ_TRAIN" "$data" --user-dir "$USER_DIR" --vocab-dir "$MODEL" $(cat "$MODEL/arch_args.txt") \
     --finetune-from-model "$MODEL/model.pt" \
-    --optimizer adam --adam-betas '(0.9,0.98)' --adam-eps 1e-6 --weight-decay 0.01 --lr "$LR" \
+    --optimizer adamw_fused --adam-betas '(0.9,0.98)' --adam-eps 1e-6 --weight-decay 0.01 --lr "$LR" \
     --lr-scheduler polynomial_decay --warmup-updates $(( total * 6 / 100 )) --total-num-update "$total" \
     --batch-size "$BATCH" --update-freq "$UPDATE_FREQ" --max-epoch "$EPOCHS" --seed "$SEED" \
     --best-checkpoint-metric f1 --maximize-best-checkpoint-metric --no-epoch-checkpoints \

@@ -30,7 +30,7 @@ log "4/5 pre-train a small LUKE: $MAX_UPDATE updates, masked-LM + masked entity 
 fairseq-train "$OUT/data" --user-dir "$USER_DIR" --cpu --task luke_pretrain --criterion luke_pretrain \
   --arch luke_tiny --encoder-layers 2 --encoder-embed-dim 64 --encoder-ffn-embed-dim 128 \
   --encoder-attention-heads 2 --entity-emb-size 32 --max-positions 64 --no-entity-aware-attention \
-  --optimizer adam --adam-betas '(0.9,0.98)' --lr 5e-3 --lr-scheduler polynomial_decay \
+  --optimizer adamw_fused --adam-betas '(0.9,0.98)' --lr 5e-3 --lr-scheduler polynomial_decay \
   --warmup-updates $((MAX_UPDATE / 10)) --total-num-update "$MAX_UPDATE" --max-update "$MAX_UPDATE" \
   --batch-size 16 --num-workers 0 --required-batch-size-multiple 1 --seed 1 \
   --save-dir "$OUT/checkpoints" --no-epoch-checkpoints --disable-validation \

@@ -67,7 +67,7 @@ pretrain() {  # pretrain STAGE_DIR LR INIT UPDATES [flags]: one stage of luke_pr
   # shellcheck disable=SC2046
   "$FAIRSEQ_TRAIN" "$DATA" --user-dir "$USER_DIR" --task luke_pretrain --criterion luke_pretrain \
     $(cat "$MODEL/arch_args.txt") --finetune-from-model "$init" \
-    --optimizer adam --adam-betas '(0.9,0.999)' --adam-eps 1e-6 --weight-decay "$WEIGHT_DECAY" --lr "$lr" \
+    --optimizer adamw_fused --adam-betas '(0.9,0.999)' --adam-eps 1e-6 --weight-decay "$WEIGHT_DECAY" --lr "$lr" \
     --lr-scheduler polynomial_decay --warmup-updates "$WARMUP" --total-num-update "$total" --max-update "$total" \
     --batch-size "$BATCH" --update-freq "$UPDATE_FREQ" --distributed-world-size "$GPUS" --seed "$SEED" \
     --save-dir "$save_dir" --no-epoch-checkpoints --save-interval-updates 1000 --keep-interval-updates 2 \

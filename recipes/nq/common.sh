@@ -31,6 +31,6 @@ nq_train() {  # nq_train SAVE_DIR EPOCHS [extra fairseq-train flags]
   "$FAIRSEQ_TRAIN" "$NQ_DATA" --user-dir "$REPO/fairseq_plugins" --task nq_reader --vocab "$VOCAB" \
     --max-length "$MAX_LENGTH" --max-query-length "$MAX_QUERY_LENGTH" --doc-stride "$DOC_STRIDE" \
     --arch "$ARCH" --pretrained-encoder "$ENCODER_DIR/model.pt" --criterion nq_reader \
-    --optimizer adam --lr "$LR" --lr-scheduler fixed --batch-size "$BATCH" --required-batch-size-multiple 1 \
+    --optimizer adamw_fused --lr "$LR" --lr-scheduler fixed --batch-size "$BATCH" --required-batch-size-multiple 1 \
     --max-epoch "$epochs" --no-epoch-checkpoints --save-dir "$save_dir" $DEVICE_FLAGS $EXTRA_TRAIN_FLAGS "$@"
 }

@@ -10,7 +10,7 @@ SAVE_DIR=${SAVE_DIR:-$WORK/squad2}
 "$FAIRSEQ_TRAIN" "$SQUAD_DIR" --user-dir "$REPO/fairseq_plugins" --task extractive_qa --vocab "$VOCAB" \
   --metric squad_v2 --max-length "$MAX_LENGTH" --max-query-length "$MAX_QUERY_LENGTH" --doc-stride "$DOC_STRIDE" \
   --arch "$ARCH" --pretrained-encoder "$ENCODER_DIR/model.pt" --criterion nq_reader \
-  --optimizer adam --lr "$SQUAD_LR" --lr-scheduler fixed --batch-size "$BATCH" --required-batch-size-multiple 1 \
+  --optimizer adamw_fused --lr "$SQUAD_LR" --lr-scheduler fixed --batch-size "$BATCH" --required-batch-size-multiple 1 \
   --max-epoch "$SQUAD_EPOCHS" --no-epoch-checkpoints --best-checkpoint-metric f1 --maximize-best-checkpoint-metric \
   --save-dir "$SAVE_DIR" $DEVICE_FLAGS $EXTRA_TRAIN_FLAGS
 "$PYTHON" "$REPO/scripts/qa_predict.py" --checkpoint "$SAVE_DIR/checkpoint_best.pt" --input "$SQUAD_DIR/dev.json" \

@@ -23,7 +23,7 @@ pretrain() {  # pretrain NAME ARCH TARGET LR [extra fairseq-train flags]
   local name=$1 arch=$2 target=$3 lr=$4; shift 4
   "$FAIRSEQ_TRAIN" "$WORK/$name/data" --user-dir "$REPO/fairseq_plugins" --task uer_pretrain \
     --arch "$arch" --target "$target" --criterion "uer_$target" \
-    --optimizer adam --adam-betas '(0.9,0.999)' --weight-decay 0.01 --lr "$lr" \
+    --optimizer adamw_fused --adam-betas '(0.9,0.999)' --weight-decay 0.01 --lr "$lr" \
     --lr-scheduler polynomial_decay --warmup-updates $((TOTAL_STEPS / 10)) --total-num-update "$TOTAL_STEPS" \
     --max-update "$TOTAL_STEPS" --save-interval-updates "$SAVE_STEPS" --log-interval "$REPORT_STEPS" \
     --batch-size "$BATCH_SIZE" --distributed-world-size "$GPUS" --disable-validation \

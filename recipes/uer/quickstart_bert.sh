@@ -18,3 +18,6 @@ pretrain book_review_bert uer_bert_base bert 2e-5 "${START[@]}" "$@"
 # UER's book_review_model.bin, for UER-py's run_classifier.py:
 "$PYTHON" "$REPO/scripts/convert_fairseq_to_uer.py" --checkpoint "$WORK/book_review_bert/checkpoints/checkpoint_last.pt" \
   --output-model-path "$WORK/book_review_model.bin"
+# ... and as Google's TensorFlow BERT folder (bert_model.ckpt.*, bert_config.json, vocab.txt):
+"$PYTHON" "$REPO/scripts/convert_fairseq_to_google.py" --checkpoint "$WORK/book_review_bert/checkpoints/checkpoint_last.pt" \
+  --out-dir "$WORK/book_review_google"
