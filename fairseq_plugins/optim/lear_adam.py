@@ -1,4 +1,5 @@
-"""fairseq's Adam (AdamW) with per-parameter learning-rate multipliers and no decay on biases and norms.
+"""``adamw_fused`` (fairseq's Adam on torch's fused kernel) with per-parameter learning-rate multipliers and no
+decay on biases and norms.
 
 LEAR trains its task layers at ``task_layer_lr`` times the encoder's learning rate. fairseq
 hands the optimizer one flat parameter list and its schedulers set one learning rate on every
@@ -10,7 +11,9 @@ what LEAR's code meant to do (its consumed generators instead left them out of t
 from dataclasses import dataclass, field
 
 from fairseq.optim import register_optimizer
-from fairseq.optim.adam import FairseqAdam, FairseqAdamConfig
+from fairseq.optim.adam import FairseqAdamConfig
+
+from .fused_adamw import FusedAdamW
 
 
 @dataclass
@@ -25,7 +28,7 @@ def lr_scales(optimizer) -> set:
 
 
 @register_optimizer("lear_adam", dataclass=LearAdamConfig)
-class LearAdam(FairseqAdam):
+class LearAdam(FusedAdamW):
     def __init__(self, cfg: LearAdamConfig, params):
         groups = {}
         for p in params:
