@@ -45,11 +45,16 @@ def load_uer_body(model, weights, vocabulary_size: int):
     model.body.load_state_dict(weights, strict=True)
 
 
-def build_from_uer_pretrained(build, cfg, path, vocabulary_size: int, from_checkpoint: bool):
+def build_from_uer_pretrained(build, cfg, path, vocabulary_size: int, from_checkpoint: bool,
+                              arch_prefix: str = "", instead: str = ""):
     """``build(cfg)``, its body started from the UER pre-training checkpoint at ``path``; a plain build when
-    there is no path or fairseq is restoring a fine-tuned checkpoint (whose config already has the architecture)."""
+    there is no path or fairseq is restoring a fine-tuned checkpoint (whose config already has the architecture).
+    Tasks that also build non-UER models name the arch family that has a UER body (``arch_prefix``) and the
+    option the others take (``instead``)."""
     if not path or from_checkpoint:
         return build(cfg)
+    if arch_prefix and not str(getattr(cfg, "_name", "")).startswith(arch_prefix):
+        raise InputError(None, f"starts a {arch_prefix} model only ({instead})", field="--pretrained-model-path")
     weights = apply_uer_pretrained(cfg, path)
     model = build(cfg)
     load_uer_body(model, weights, vocabulary_size)

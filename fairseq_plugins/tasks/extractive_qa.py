@@ -162,12 +162,9 @@ class ExtractiveQaTask(SingleDictionaryTask):
     def build_model(self, cfg, from_checkpoint=False):
         if getattr(cfg, "pretrained_encoder", None):
             return build_with_pretrained_encoder(self, cfg, from_checkpoint)
-        if (self.cfg.pretrained_model_path and not from_checkpoint
-                and not str(getattr(cfg, "_name", "")).startswith("uer_mrc")):
-            raise InputError(None, "starts a uer_mrc model only (use --pretrained-encoder for extractive_qa "
-                                   "and nq_reader)", field="--pretrained-model-path")
         return build_from_uer_pretrained(lambda c: super(ExtractiveQaTask, self).build_model(c, from_checkpoint), cfg,
-                                         self.cfg.pretrained_model_path, len(self.dictionary), from_checkpoint)
+                                         self.cfg.pretrained_model_path, len(self.dictionary), from_checkpoint,
+                                         "uer_mrc", "use --pretrained-encoder for extractive_qa and nq_reader")
 
     def decode_batch(self, sample, out) -> List[QaPrediction]:
         """Predictions for the questions of a :class:`QaQuestionDataset` batch, given the model output."""

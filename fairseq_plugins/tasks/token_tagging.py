@@ -118,12 +118,9 @@ class TokenTaggingTask(SingleDictionaryTask):
     def build_model(self, cfg, from_checkpoint=False):
         if getattr(cfg, "pretrained_encoder", None):  # token_tagger only; uer_tagger has no such option
             return build_with_pretrained_encoder(self, cfg, from_checkpoint)
-        if (self.cfg.pretrained_model_path and not from_checkpoint
-                and not str(getattr(cfg, "_name", "")).startswith("uer_tagger")):
-            raise InputError(None, "starts a uer_tagger model only (use --pretrained-encoder for token_tagger)",
-                             field="--pretrained-model-path")
         return build_from_uer_pretrained(lambda c: super(TokenTaggingTask, self).build_model(c, from_checkpoint), cfg,
-                                         self.cfg.pretrained_model_path, len(self.dictionary), from_checkpoint)
+                                         self.cfg.pretrained_model_path, len(self.dictionary), from_checkpoint,
+                                         "uer_tagger", "use --pretrained-encoder for token_tagger")
 
     def read(self, path, labels_required: bool = True) -> List[TaggedText]:
         stats = ReadStats()
