@@ -7,11 +7,10 @@ so the criterion reports ``sample_size`` 1. Each part's summed loss (in bits, as
 """
 import math
 
-import torch.nn.functional as F
-from fairseq import metrics
 from fairseq.criterions import FairseqCriterion, register_criterion
 
 from ..tasks.luke_pretrain import HEAD
+from .summed_parts import add_part, reduce_parts
 
 PARTS = ("mlm", "entity")
 
@@ -28,29 +27,14 @@ class LukePretrainCriterion(FairseqCriterion):
         entity_masked = sample["entity_target"].ne(self.entity_pad)
         entity_logits = model.entity_heads[HEAD](extra["entity_states"], entity_masked)
         log = {"sample_size": 1, "ntokens": sample["ntokens"], "nsentences": sample["nsentences"]}
-        loss = 0.0
-        for name, scores, target in (("mlm", logits, sample["target"][masked]),
-                                     ("entity", entity_logits, sample["entity_target"][entity_masked])):
-            part = F.cross_entropy(scores.float(), target, reduction="sum")
-            count = target.numel()
-            loss = loss + part / max(count, 1)
-            log[f"{name}_loss"] = part.data
-            log[f"{name}_correct"] = int(scores.argmax(-1).eq(target).sum())
-            log[f"{name}_count"] = count
+        loss = (add_part(log, "mlm", logits, sample["target"][masked])
+                + add_part(log, "entity", entity_logits, sample["entity_target"][entity_masked]))
         log["loss"] = loss.data
         return loss, 1, log
 
     @staticmethod
     def reduce_metrics(logging_outputs) -> None:
-        def total(key):
-            return sum(log.get(key, 0) for log in logging_outputs)
-
-        metrics.log_scalar("loss", total("loss") / max(total("sample_size"), 1) / math.log(2), round=3)
-        for name in PARTS:
-            count = total(f"{name}_count")
-            if count:
-                metrics.log_scalar(f"{name}_loss", total(f"{name}_loss") / count / math.log(2), count, round=3)
-                metrics.log_scalar(f"{name}_acc", 100 * total(f"{name}_correct") / count, count, round=2)
+        reduce_parts(logging_outputs, PARTS, loss_unit=math.log(2), acc_scale=100, acc_round=2)
 
     @staticmethod
     def logging_outputs_can_be_summed() -> bool:

@@ -6,12 +6,9 @@ MLM + SOP, ``bilm`` = forward + backward LM), so the criterion reports ``sample_
 part's summed loss, correct predictions and count are logged so that aggregated figures are
 exact over updates and workers. Losses are in nats, as UER reports them.
 """
-import math
-
-import torch
-import torch.nn.functional as F
-from fairseq import metrics
 from fairseq.criterions import FairseqCriterion, register_criterion
+
+from .summed_parts import add_part, reduce_parts
 
 # target -> parts: (model output, sample target) pairs
 PARTS = {
@@ -44,30 +41,18 @@ class UerPretrainCriterion(FairseqCriterion):
             if output_name == "mlm":
                 target = target[masked]
             logits, target = logits.reshape(-1, logits.size(-1)), target.reshape(-1)
-            keep = target.ne(self.padding_idx) if target_name != "label" else torch.ones_like(target, dtype=torch.bool)
-            part_sum = F.cross_entropy(logits.float(), target, reduction="sum",
-                                       ignore_index=self.padding_idx if target_name != "label" else -100)
-            count = int(keep.sum())
-            loss = loss + part_sum / max(count, 1)
-            log[f"{output_name}_loss"] = part_sum.data
-            log[f"{output_name}_correct"] = int((logits.argmax(-1).eq(target) & keep).sum())
-            log[f"{output_name}_count"] = count
+            if target_name == "label":  # every row counts
+                loss = loss + add_part(log, output_name, logits, target)
+            else:
+                loss = loss + add_part(log, output_name, logits, target, target.ne(self.padding_idx),
+                                       ignore_index=self.padding_idx)
         log["loss"] = loss.data
         return loss, 1, log
 
     @staticmethod
     def reduce_metrics(logging_outputs) -> None:
-        def total(key):
-            return sum(log.get(key, 0) for log in logging_outputs)
-
-        metrics.log_scalar("loss", total("loss") / max(total("sample_size"), 1), round=3)
-        for name in ("mlm", "sp", "lm", "bilm_forward", "bilm_backward", "cls"):
-            count = total(f"{name}_count")
-            if count:
-                metrics.log_scalar(f"{name}_loss", total(f"{name}_loss") / count, count, round=3)
-                metrics.log_scalar(f"{name}_acc", total(f"{name}_correct") / count, count, round=4)
-                if name in ("lm", "bilm_forward", "bilm_backward", "mlm"):
-                    metrics.log_derived(f"{name}_ppl", lambda m, n=name: math.exp(min(m[f"{n}_loss"].avg, 50)))
+        reduce_parts(logging_outputs, ("mlm", "sp", "lm", "bilm_forward", "bilm_backward", "cls"),
+                     perplexity=("lm", "bilm_forward", "bilm_backward", "mlm"))
 
     @staticmethod
     def logging_outputs_can_be_summed() -> bool:
