@@ -1,6 +1,9 @@
 """Dense retrieval: faiss and torch agree, HNSW's inner-product transform keeps recall, worlds
-restrict search, and KB encoding resumes where it stopped."""
+restrict search, and KB encoding resumes where it stopped, follows the KB's content and admits one
+writer at a time."""
 import json
+import os
+import shutil
 
 import numpy as np
 import pytest
@@ -146,3 +149,35 @@ def test_kb_encoding_resumes_and_matches_an_uninterrupted_run(tmp_path):
     assert sum(calls) == 12  # only the rest was encoded
     np.testing.assert_allclose(resumed.vectors, full.vectors, atol=1e-6)
     assert resumed.ids == [f"E{i}" for i in range(24)] and resumed.worlds[:2] == ["w0", "w1"]
+
+
+def test_encoded_kb_follows_the_kb_content_and_has_one_writer(tmp_path):
+    from fairseq_plugins.errors import InputError
+    from fairseq_plugins.retrieval.kb_encoding import writer_lock
+
+    root = blink_fixtures.write_dataset(tmp_path / "data")
+    builder = BlinkInputBuilder(build_tokenizer("bert", root / "vocab.txt"), 16, 16)
+    table = torch.nn.Embedding(len(builder.dictionary), 6)
+    calls = []
+
+    def embed(tokens):
+        calls.append(len(tokens))
+        return table(tokens).mean(1)
+
+    encode_kb(root / "kb.jsonl", tmp_path / "enc", builder, embed, 6, 8, False)
+    assert sum(calls) == 24
+    copy = tmp_path / "elsewhere" / "kb.jsonl"
+    copy.parent.mkdir()
+    shutil.copy(root / "kb.jsonl", copy)
+    calls.clear()
+    reused = encode_kb(copy, tmp_path / "enc", builder, embed, 6, 8, False)
+    assert calls == [] and len(reused.ids) == 24  # same content under another path: reused
+    text = copy.read_text()
+    copy.write_text(text.replace('"title": "name0"', '"title": "name1"', 1))  # same size, new content
+    assert copy.stat().st_size == len(text.encode())
+    encode_kb(copy, tmp_path / "enc", builder, embed, 6, 8, False)
+    assert sum(calls) == 24  # edited in place: encoded again
+    with writer_lock(str(tmp_path / "enc")):
+        with pytest.raises(InputError, match=rf"another process \(pid {os.getpid()}\) is encoding"):
+            encode_kb(copy, tmp_path / "enc", builder, embed, 6, 8, False)
+    encode_kb(copy, tmp_path / "enc", builder, embed, 6, 8, False)  # released

@@ -9,6 +9,7 @@ a KB, raw dot products of mean-pooled vectors favour short names). The towers ar
 default, as in BLINK, or one shared encoder. ``--pretrained-encoder converted/model.pt`` starts both towers from any checkpoint
 ``scripts/convert_hf_to_fairseq.py`` wrote (see :mod:`.pretrained_encoder`).
 """
+import re
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -19,9 +20,16 @@ from fairseq.models import BaseFairseqModel, register_model
 from torch import nn
 
 from .bert_plugin import BertPluginEncoder
+from .parameter_freezing import freeze_all_but
 from .pretrained_encoder import PretrainedEncoderConfig, load_encoder_weights, register_sizes
 
 REPRESENTATIONS = ChoiceEnum(["cls", "pooled", "mean"])
+# BLINK's --type_optimization: how many of the last transformer layers train beside the output layer
+# (None: all of them); embeddings and the pooler train only with "all".
+TOP_LAYERS = {"all_encoder_layers": None, "top4_layers": 4, "top_layer": 1, "additional": 0}
+TYPE_OPTIMIZATION = ChoiceEnum(["all", *TOP_LAYERS])
+_LAYER = re.compile(r"(?:^|\.)sentence_encoder\.layers\.(\d+)\.")
+_OUTPUT_LAYER = re.compile(r"(?:^|\.)projection\.")
 
 
 @dataclass
@@ -29,6 +37,12 @@ class BlinkEncoderConfig(PretrainedEncoderConfig):
     representation: REPRESENTATIONS = field(
         default="cls", metadata={"help": "cls: last hidden state at [CLS]; pooled: BERT's pooler output; "
                                          "mean: average of the non-padding last hidden states (sentence-transformers)"})
+    type_optimization: TYPE_OPTIMIZATION = field(
+        default="all", metadata={"help": "parameters trained (BLINK's --type_optimization): all; all_encoder_layers: "
+                                         "the transformer layers and the output layer (--projection-dim, the "
+                                         "crossencoder's score), embeddings and pooler frozen, as in BLINK's "
+                                         "recipes; top4_layers / top_layer: the last 4 / last layer and the output "
+                                         "layer; additional: the output layer only"})
 
 
 @dataclass
@@ -43,6 +57,21 @@ class BlinkBiencoderConfig(BlinkEncoderConfig):
     similarity_scale: float = field(
         default=20.0, metadata={"help": "with --normalize, mention vectors are multiplied by this: the inverse "
                                         "temperature of the in-batch softmax; rankings do not change"})
+
+
+def freeze_by_type_optimization(model: nn.Module, choice: str) -> None:
+    """Leave only the parameters ``--type-optimization`` names trainable (nothing to do for "all")."""
+    if choice == "all":
+        return
+    layers = [int(m.group(1)) for m in map(_LAYER.search, (n for n, _ in model.named_parameters())) if m]
+    top = TOP_LAYERS[choice]
+    first = 0 if top is None else max(layers, default=-1) + 1 - top
+
+    def keep(name):
+        layer = _LAYER.search(name)
+        return bool(_OUTPUT_LAYER.search(name)) or (layer is not None and int(layer.group(1)) >= first)
+
+    freeze_all_but(model, keep, f"--type-optimization {choice}", field="type_optimization")
 
 
 class BlinkTower(nn.Module):
@@ -83,7 +112,9 @@ class BlinkBiencoderModel(BaseFairseqModel):
     def build_model(cls, cfg, task):
         context = BlinkTower(cfg, task.source_dictionary, cfg.projection_dim)
         candidate = context if cfg.shared_encoders else BlinkTower(cfg, task.source_dictionary, cfg.projection_dim)
-        return cls(cfg, context, candidate)
+        model = cls(cfg, context, candidate)
+        freeze_by_type_optimization(model, cfg.type_optimization)
+        return model
 
     def load_pretrained_encoder(self, weights):
         load_encoder_weights(self.context_tower.encoder, weights)

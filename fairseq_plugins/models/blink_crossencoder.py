@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import torch
 from fairseq.models import BaseFairseqModel, register_model
 
-from .blink_biencoder import REPRESENTATIONS, BlinkEncoderConfig, BlinkTower
+from .blink_biencoder import REPRESENTATIONS, BlinkEncoderConfig, BlinkTower, freeze_by_type_optimization
 from .pretrained_encoder import load_encoder_weights, register_sizes
 
 
@@ -30,7 +30,9 @@ class BlinkCrossencoderModel(BaseFairseqModel):
 
     @classmethod
     def build_model(cls, cfg, task):
-        return cls(cfg, BlinkTower(cfg, task.source_dictionary, output_dim=1))
+        model = cls(cfg, BlinkTower(cfg, task.source_dictionary, output_dim=1))
+        freeze_by_type_optimization(model, cfg.type_optimization)
+        return model
 
     def load_pretrained_encoder(self, weights):
         load_encoder_weights(self.tower.encoder, weights)

@@ -4,10 +4,14 @@ Output folder: ``embeddings.f32`` (rows = KB lines in order, raw float32, N x D)
 ``entities.tsv`` (``id<TAB>world`` per row) and ``meta.json``, whose ``done`` counts the
 rows written and flushed. A run that stops (killed, out of time) continues from ``done`` when
 started again on the same KB and dimension; the KB is streamed, so neither it nor the matrix
-needs to fit in memory.
+needs to fit in memory. The KB is recognised by its content (SHA-1), not its path: a copy or a
+link elsewhere reuses the vectors, and a KB edited in place is encoded again. One process
+writes a folder at a time (an advisory lock, ``lock``, holds the writer's pid).
 """
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import logging
@@ -26,7 +30,7 @@ from ..errors import InputError
 
 logger = logging.getLogger(__name__)
 
-EMBEDDINGS, ENTITIES, META = "embeddings.f32", "entities.tsv", "meta.json"
+EMBEDDINGS, ENTITIES, META, LOCK = "embeddings.f32", "entities.tsv", "meta.json", "lock"
 
 
 def pad_batch(seqs: List[List[int]], pad: int) -> torch.Tensor:
@@ -73,6 +77,36 @@ def encoder_key(module: torch.nn.Module) -> str:
     return digest.hexdigest()
 
 
+def file_sha1(path, chunk: int = 1 << 20) -> str:
+    """SHA-1 of a file's bytes, read in chunks (a KB of any size)."""
+    digest = hashlib.sha1()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(chunk), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@contextlib.contextmanager
+def writer_lock(folder: str):
+    """Hold ``folder``'s lock for this process, or fail at once naming the process that holds it."""
+    with open(os.path.join(folder, LOCK), "a+") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.seek(0)
+            holder = f.read().strip() or "unknown"
+            raise InputError(folder, f"another process (pid {holder}) is encoding into this folder; wait for it "
+                                     f"to finish or give another --encoded-kb") from None
+        f.seek(0)
+        f.truncate()
+        f.write(str(os.getpid()))
+        f.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
 def encode_kb(kb_path, out_dir, builder: BlinkInputBuilder, embed: Callable[[torch.Tensor], torch.Tensor],
               dim: int, batch_size: int = 128, progress: bool = True, stop_after: Optional[int] = None,
               encoder_key: Optional[str] = None) -> EncodedKB:
@@ -83,44 +117,41 @@ def encode_kb(kb_path, out_dir, builder: BlinkInputBuilder, embed: Callable[[tor
     in total (for tests of resuming)."""
     kb_path, out_dir = os.fspath(kb_path), os.fspath(out_dir)
     os.makedirs(out_dir, exist_ok=True)
+    with writer_lock(out_dir):
+        meta = _start(kb_path, out_dir, {"kb_sha1": file_sha1(kb_path), "dim": dim, "encoder": encoder_key,
+                                         "max_candidate_length": builder.max_candidate_length})
+        end = meta["rows"] if stop_after is None else min(meta["rows"], stop_after)
+        if meta["done"] < end:
+            meta = _encode_rows(kb_path, out_dir, meta, end, builder, embed, batch_size, progress)
+    return EncodedKB.open(out_dir) if meta["done"] == meta["rows"] else None
+
+
+def _start(kb_path: str, out_dir: str, signature: dict) -> dict:
+    """The folder's metadata when it was written for ``signature``; else a fresh, empty encoding's."""
     meta_path = os.path.join(out_dir, META)
-    signature = {"kb": os.path.abspath(kb_path), "kb_bytes": os.path.getsize(kb_path), "dim": dim,
-                 "encoder": encoder_key, "max_candidate_length": builder.max_candidate_length}
-    meta = None
     if os.path.isfile(meta_path):
         with open(meta_path) as f:
             meta = json.load(f)
-        if {k: meta.get(k) for k in signature} != signature:
-            logger.info("%s: written for another KB, encoder or dimension; encoding from scratch", out_dir)
-            meta = None
-    if meta is None:
-        kb = KnowledgeBase(kb_path)  # validates the whole file (duplicate ids) before any work
-        with open(os.path.join(out_dir, ENTITIES), "w", encoding="utf-8") as f:
-            f.writelines(f"{i}\t{w or ''}\n" for i, w in zip(kb.ids, kb.worlds))
-        meta = {**signature, "rows": len(kb), "done": 0}
-        np.memmap(os.path.join(out_dir, EMBEDDINGS), dtype=np.float32, mode="w+", shape=(len(kb), dim)).flush()
-        _write_meta(meta_path, meta)
+        if {k: meta.get(k) for k in signature} == signature:
+            return meta
+        logger.info("%s: written for another KB, encoder or dimension; encoding from scratch", out_dir)
+    kb = KnowledgeBase(kb_path)  # validates the whole file (duplicate ids) before any work
+    with open(os.path.join(out_dir, ENTITIES), "w", encoding="utf-8") as f:
+        f.writelines(f"{i}\t{w or ''}\n" for i, w in zip(kb.ids, kb.worlds))
+    meta = {**signature, "kb": os.path.abspath(kb_path), "rows": len(kb), "done": 0}
+    np.memmap(os.path.join(out_dir, EMBEDDINGS), dtype=np.float32, mode="w+", shape=(len(kb), signature["dim"])).flush()
+    _write_meta(meta_path, meta)
+    return meta
+
+
+def _encode_rows(kb_path, out_dir, meta, end, builder, embed, batch_size, progress) -> dict:
+    """Encode rows ``meta["done"]`` to ``end``, flushing vectors and then ``done`` after every batch."""
     rows, done = meta["rows"], meta["done"]
-    matrix = np.memmap(os.path.join(out_dir, EMBEDDINGS), dtype=np.float32, mode="r+", shape=(rows, dim))
-    end = rows if stop_after is None else min(rows, stop_after)
+    matrix = np.memmap(os.path.join(out_dir, EMBEDDINGS), dtype=np.float32, mode="r+", shape=(rows, meta["dim"]))
     if done:
         logger.info("%s: resuming at row %d of %d", out_dir, done, rows)
     bar = tqdm(total=rows, initial=done, unit="entity", disable=not progress)
-    pad = builder.dictionary.pad()
     batch = []
-
-    def flush():
-        nonlocal done
-        ids = builder.candidates([e.title for e in batch], [e.text for e in batch])
-        with torch.no_grad():
-            vectors = embed(pad_batch(ids, pad)).float().cpu().numpy()
-        matrix[done:done + len(batch)] = vectors
-        matrix.flush()
-        done += len(batch)
-        _write_meta(meta_path, {**meta, "done": done})
-        bar.update(len(batch))
-        batch.clear()
-
     for row, entity in enumerate(iter_kb(kb_path)):
         if row < done:
             continue
@@ -128,10 +159,17 @@ def encode_kb(kb_path, out_dir, builder: BlinkInputBuilder, embed: Callable[[tor
             break
         batch.append(entity)
         if len(batch) == batch_size or row + 1 == end:
-            flush()
+            ids = builder.candidates([e.title for e in batch], [e.text for e in batch])
+            with torch.no_grad():
+                matrix[done:done + len(batch)] = embed(pad_batch(ids, builder.dictionary.pad())).float().cpu().numpy()
+            matrix.flush()
+            done += len(batch)
+            meta = {**meta, "done": done}
+            _write_meta(os.path.join(out_dir, META), meta)
+            bar.update(len(batch))
+            batch.clear()
     bar.close()
-    del matrix
-    return EncodedKB.open(out_dir) if done == rows else None
+    return meta
 
 
 def _write_meta(path, meta):

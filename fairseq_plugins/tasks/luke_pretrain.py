@@ -31,6 +31,7 @@ from ..data.luke_pretrain_corpus import ENTITY_VOCAB_FILE, read_meta
 from ..data.luke_pretrain_dataset import LukePretrainDataset
 from ..data.uer_masking import MaskingConfig
 from ..errors import InputError
+from ..models.parameter_freezing import freeze_all_but
 from ..modules.heads import MaskedLMHead
 from ._single_dictionary import SingleDictionaryTask
 
@@ -67,22 +68,15 @@ class LukePretrainConfig(FairseqDataclass):
 def freeze_for_stage1(model, also_train=()) -> None:
     """Freeze all but the entity parameters and the names containing one of ``also_train``.
 
-    A tied tensor is named once, by its first owner (the word table for the MLM head's decoder),
-    so ``lm_head`` parts never unfreeze the word embeddings."""
-    unmatched = set(also_train)
-    frozen = 0
-    for name, parameter in model.named_parameters():
-        extra = [part for part in also_train if part in name]
-        unmatched.difference_update(extra)
-        if not (name.startswith(ENTITY_PARAMETERS) or extra):
-            parameter.requires_grad_(False)
-            frozen += parameter.numel()
+    The MLM head's decoder is the word table's tied tensor, named by the word embeddings, so
+    ``lm_head`` parts never unfreeze the word embeddings."""
+    unmatched = set(also_train) - {part for name, _ in model.named_parameters() for part in also_train
+                                   if part in name}
     if unmatched:
         raise InputError(None, f"no parameter name contains {', '.join(sorted(unmatched))}",
                          field="stage1_also_train")
-    trained = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    logger.info("stage 1: training %d parameters (entity%s), %d frozen", trained,
-                "".join(f", {p}" for p in also_train), frozen)
+    freeze_all_but(model, lambda name: name.startswith(ENTITY_PARAMETERS) or any(p in name for p in also_train),
+                   "stage 1: entity" + "".join(f", {p}" for p in also_train), field="stage1_also_train")
 
 
 @register_task("luke_pretrain", dataclass=LukePretrainConfig)

