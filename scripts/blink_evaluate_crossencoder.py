@@ -23,7 +23,7 @@ import sys
 from fairseq_plugins.data.blink_formats import KnowledgeBase, SkipCounts, json_lines, read_mentions, write_jsonl
 from fairseq_plugins.errors import InputError
 from fairseq_plugins.metrics.blink_accuracy import format_accuracy_table, linking_accuracy
-from fairseq_plugins.retrieval.blink_models import load_blink
+from fairseq_plugins.retrieval.blink_models import add_inference_device_arguments, load_blink
 from fairseq_plugins.retrieval.reranking import CrossencoderReranker
 
 
@@ -77,6 +77,7 @@ def main(argv=None):
     parser.add_argument("--vocab", help="vocabulary (default: the checkpoint's)")
     parser.add_argument("--out-dir", help="folder for predictions and accuracy.json (needed with --topk)")
     parser.add_argument("--batch-size", type=int, default=8, help="mentions per crossencoder batch")
+    add_inference_device_arguments(parser)
     args = parser.parse_args(argv)
     if args.topk and not (args.checkpoint and args.out_dir):
         parser.error("--topk needs --checkpoint and --out-dir")
@@ -93,7 +94,8 @@ def main(argv=None):
                 print("  " + counts.report(path))
 
         if args.topk:
-            task, model = load_blink(args.checkpoint, vocab=args.vocab, kb=args.kb, task="blink_crossencoder")
+            task, model = load_blink(args.checkpoint, vocab=args.vocab, kb=args.kb, task="blink_crossencoder",
+                                     device=args.device, dtype=args.dtype)
             if task.kb is None:
                 raise InputError(args.checkpoint, "no knowledge base in the checkpoint; pass --kb", field="kb")
             reranker = CrossencoderReranker(task, model, task.kb, args.batch_size)

@@ -43,7 +43,8 @@ def main(argv=None):
         kb = KnowledgeBase(args.kb)
         reranker = None
         if args.crossencoder:
-            cross_task, cross_model = load_blink(args.crossencoder, task="blink_crossencoder")
+            cross_task, cross_model = load_blink(args.crossencoder, task="blink_crossencoder", device=args.device,
+                                                 dtype=args.dtype)
             reranker = CrossencoderReranker(cross_task, cross_model, kb, args.crossencoder_batch_size)
         linker = Linker(task, model, kb, encoded, index, args.top_k, args.restrict_to_world, reranker,
                         args.batch_size)

@@ -179,3 +179,19 @@ def test_type_optimization_needs_something_to_train(data, tmp_path):
         fairseq_train(data, tmp_path, "blink_biencoder", "blink_in_batch", "blink_biencoder_tiny", *TINY,
                       "--vocab", data / "vocab.txt", "--type-optimization", "additional",
                       max_update=1, batch_size=8, lr=1e-3)
+
+
+def test_retrieval_in_bfloat16_matches_float32(data, biencoder, top8, tmp_path):
+    out, encoded = tmp_path / "bf16", tmp_path / "encoded"
+    shutil.copytree(top8[0] / "encoded", encoded)
+    cli_utils.run_script(
+        "blink_retrieve", "--checkpoint", biencoder[0], "--kb", data / "kb.jsonl", "--mentions", data / "valid.jsonl",
+        "--encoded-kb", encoded, "--restrict-to-world", "--top-k", "8", "--out-dir", out,
+        "--no-progress", "--dtype", "bfloat16", "--device", "cpu")
+    # the bf16 encoder's vectors replace the float32 ones rather than mix with them
+    assert json.loads((encoded / "meta.json").read_text())["encoder"].endswith("-torch.bfloat16")
+    fp32 = [json.loads(line) for line in (top8[0] / "valid.jsonl").read_text().splitlines()]
+    bf16 = [json.loads(line) for line in (out / "valid.jsonl").read_text().splitlines()]
+    same_top1 = sum(a["candidates"][0] == b["candidates"][0] for a, b in zip(fp32, bf16)) / len(fp32)
+    overlap = sum(len(set(a["candidates"]) & set(b["candidates"])) for a, b in zip(fp32, bf16)) / (8 * len(fp32))
+    assert same_top1 >= 0.9 and overlap >= 0.95, (same_top1, overlap)

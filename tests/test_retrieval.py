@@ -181,3 +181,24 @@ def test_encoded_kb_follows_the_kb_content_and_has_one_writer(tmp_path):
         with pytest.raises(InputError, match=rf"another process \(pid {os.getpid()}\) is encoding"):
             encode_kb(copy, tmp_path / "enc", builder, embed, 6, 8, False)
     encode_kb(copy, tmp_path / "enc", builder, embed, 6, 8, False)  # released
+
+
+def test_kb_encoding_batches_by_length_but_writes_rows_in_kb_order(tmp_path):
+    root = blink_fixtures.write_dataset(tmp_path / "data")
+    records = blink_fixtures.kb_records()
+    for i, r in enumerate(records):  # descriptions of 0 to 11 topic words, shuffled lengths
+        r["text"] = " ".join(r["text"].split()[:(i * 7) % 12])
+    blink_fixtures.write_jsonl(root / "kb.jsonl", records)
+    builder = BlinkInputBuilder(build_tokenizer("bert", root / "vocab.txt"), 16, 16)
+    pad = builder.dictionary.pad()
+    batch_lengths = []
+
+    def embed(tokens):  # each row's vector holds its own token count
+        lengths = tokens.ne(pad).sum(1).float()
+        batch_lengths.append(lengths.tolist())
+        return lengths.unsqueeze(1).repeat(1, 2)
+
+    encoded = encode_kb(root / "kb.jsonl", tmp_path / "enc", builder, embed, 2, 4, False)
+    expected = [len(t) for t in builder.candidates([r["title"] for r in records], [r["text"] for r in records])]
+    np.testing.assert_array_equal(encoded.vectors[:, 0], expected)
+    assert [x for b in batch_lengths for x in b] == sorted(expected)  # one window, batches in length order

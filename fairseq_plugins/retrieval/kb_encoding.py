@@ -31,6 +31,7 @@ from ..errors import InputError
 logger = logging.getLogger(__name__)
 
 EMBEDDINGS, ENTITIES, META, LOCK = "embeddings.f32", "entities.tsv", "meta.json", "lock"
+WINDOW_BATCHES = 16
 
 
 def pad_batch(seqs: List[List[int]], pad: int) -> torch.Tensor:
@@ -145,29 +146,38 @@ def _start(kb_path: str, out_dir: str, signature: dict) -> dict:
 
 
 def _encode_rows(kb_path, out_dir, meta, end, builder, embed, batch_size, progress) -> dict:
-    """Encode rows ``meta["done"]`` to ``end``, flushing vectors and then ``done`` after every batch."""
+    """Encode rows ``meta["done"]`` to ``end``, flushing vectors and then ``done`` after every window.
+
+    A window is ``WINDOW_BATCHES`` batches of rows, encoded in order of length so that each batch is
+    padded to similar lengths (title-only entities beside long descriptions waste most of a batch)."""
     rows, done = meta["rows"], meta["done"]
     matrix = np.memmap(os.path.join(out_dir, EMBEDDINGS), dtype=np.float32, mode="r+", shape=(rows, meta["dim"]))
     if done:
         logger.info("%s: resuming at row %d of %d", out_dir, done, rows)
     bar = tqdm(total=rows, initial=done, unit="entity", disable=not progress)
-    batch = []
+    window = []
     for row, entity in enumerate(iter_kb(kb_path)):
         if row < done:
             continue
         if row >= end:
             break
-        batch.append(entity)
-        if len(batch) == batch_size or row + 1 == end:
-            ids = builder.candidates([e.title for e in batch], [e.text for e in batch])
-            with torch.no_grad():
-                matrix[done:done + len(batch)] = embed(pad_batch(ids, builder.dictionary.pad())).float().cpu().numpy()
+        window.append(entity)
+        if len(window) == batch_size * WINDOW_BATCHES or row + 1 == end:
+            ids = builder.candidates([e.title for e in window], [e.text for e in window])
+            vectors = np.empty((len(ids), meta["dim"]), dtype=np.float32)
+            order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+            for start in range(0, len(order), batch_size):
+                chunk = order[start:start + batch_size]
+                with torch.no_grad():
+                    tokens = pad_batch([ids[i] for i in chunk], builder.dictionary.pad())
+                    vectors[chunk] = embed(tokens).float().cpu().numpy()
+            matrix[done:done + len(window)] = vectors
             matrix.flush()
-            done += len(batch)
+            done += len(window)
             meta = {**meta, "done": done}
             _write_meta(os.path.join(out_dir, META), meta)
-            bar.update(len(batch))
-            batch.clear()
+            bar.update(len(window))
+            window.clear()
     bar.close()
     return meta
 

@@ -14,12 +14,14 @@ import torch
 from ..data.blink_datasets import BlinkCrossencoderDataset
 from ..data.blink_formats import KnowledgeBase
 from ..errors import InputError
+from .blink_models import model_device
 
 
 class CrossencoderReranker:
     def __init__(self, task, model, kb: KnowledgeBase, batch_size: int = 8):
         self.task = task
         self.model = model.eval()
+        self.device = model_device(model)
         self.kb = kb
         self.batch_size = batch_size
         self.max_candidates: Optional[int] = getattr(task.cfg, "max_candidates", None)
@@ -47,7 +49,8 @@ class CrossencoderReranker:
             for start in range(0, len(dataset), self.batch_size):
                 chunk = [dataset[i] for i in range(start, min(len(dataset), start + self.batch_size)) if len(topk[i])]
                 batch = dataset.collater(chunk) if chunk else None
-                out = iter(self.model(**batch["net_input"]).float().numpy()) if batch else iter(())
+                out = iter(self.model(**{k: v.to(self.device) for k, v in batch["net_input"].items()})
+                           .float().cpu().numpy()) if batch else iter(())
                 for i in range(start, min(len(dataset), start + self.batch_size)):
                     scores.append(next(out)[:len(topk[i])] if len(topk[i]) else np.zeros(0, np.float32))
         return scores
